@@ -1,0 +1,32 @@
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _check_db() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        return f"down: {exc.__class__.__name__}"
+
+
+def _check_redis() -> str:
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        client.ping()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        return f"down: {exc.__class__.__name__}"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"db": _check_db(), "redis": _check_redis()}
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)

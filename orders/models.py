@@ -1,0 +1,124 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Cart(models.Model):
+    """A cart lives in the database: by the browser's shopper token, or by the user once logged in."""
+
+    token = models.UUIDField(null=True, blank=True, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(token__isnull=False) | Q(user__isnull=False), name="cart_has_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey("catalog.MenuItem", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "item"], name="cartline_unique_item"),
+            models.CheckConstraint(condition=Q(quantity__gte=1) & Q(quantity__lte=99), name="cartline_quantity_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × item {self.item_id}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.item.price * self.quantity
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        CONFIRMED = "confirmed", "Confirmed"
+        PREPPING = "prepping", "Being prepared"
+        PREPPED = "prepped", "Ready for delivery"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Delivery failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    idempotency_key = models.UUIDField(unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    owner_token = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
+    slot = models.ForeignKey("slots.DeliverySlot", on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=30)
+    address = models.CharField(max_length=300)
+    notes = models.TextField(blank=True, max_length=500)
+    total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    placed_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+
+    def __str__(self) -> str:
+        return f"Order {str(self.public_id)[:8]} ({self.name})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("orders:detail", args=[self.public_id])
+
+
+class OrderItem(models.Model):
+    """A copy of what was ordered: later menu changes never alter a placed order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    menu_item = models.ForeignKey(
+        "catalog.MenuItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=120)
+    unit_price = models.DecimalField(max_digits=8, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: one row per status change, written with the change."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True, choices=Order.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Order.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"

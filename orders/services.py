@@ -1,0 +1,252 @@
+"""Every change to carts and orders. Orders are the only ones to take and give back slot places."""
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from catalog.models import MenuItem
+from orders.errors import CartError, EmptyCart, IllegalTransition, ItemUnavailable, StaleVersion
+from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
+from orders.signals import order_status_changed
+from slots import services as slot_services
+
+S = Order.Status
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.RECEIVED: {S.CONFIRMED, S.CANCELLED},
+    S.CONFIRMED: {S.PREPPING, S.CANCELLED},
+    S.PREPPING: {S.PREPPED},
+    S.PREPPED: {S.OUT_FOR_DELIVERY},
+    S.OUT_FOR_DELIVERY: {S.DELIVERED, S.FAILED},
+}
+# The slot counts the orders it is still working on: these end that work and give the place back.
+RELEASES_PLACE = {S.CANCELLED, S.DELIVERED, S.FAILED}
+CUSTOMER_CANCELLABLE = {S.RECEIVED, S.CONFIRMED}
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str
+    address: str
+    notes: str = ""
+
+
+# --- cart ---------------------------------------------------------------------------------------
+
+
+def cart_get_or_create(*, user=None, token: uuid.UUID | None = None) -> Cart:
+    """The cart of a logged-in user, or of an anonymous browser's token."""
+    lookup = {"user": user} if user is not None and user.is_authenticated else {"token": token}
+    if lookup.get("token", True) is None:
+        raise CartError("No cart for this browser yet.")
+    try:
+        with transaction.atomic():
+            cart, _ = Cart.objects.get_or_create(**lookup)
+    except IntegrityError:  # created by a parallel request
+        cart = Cart.objects.get(**lookup)
+    return cart
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 0 <= quantity <= settings.CART_MAX_QUANTITY:
+        raise CartError(f"Please choose a quantity between 1 and {settings.CART_MAX_QUANTITY}.")
+
+
+@transaction.atomic
+def cart_add(*, cart: Cart, item_id: int, quantity: int = 1) -> CartLine:
+    if quantity < 1:
+        raise CartError("Please choose a quantity of at least 1.")
+    _check_quantity(quantity)
+    item = MenuItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise CartError("That dish is not on the menu.")
+    if not item.available:
+        raise CartError(f"Sorry, {item.name} is not available right now.")
+    line, created = CartLine.objects.get_or_create(cart=cart, item=item, defaults={"quantity": quantity})
+    if not created:
+        bumped = CartLine.objects.filter(pk=line.pk, quantity__lte=settings.CART_MAX_QUANTITY - quantity).update(
+            quantity=F("quantity") + quantity
+        )
+        if not bumped:
+            raise CartError(f"You can order at most {settings.CART_MAX_QUANTITY} of {item.name}.")
+        line.refresh_from_db(fields=["quantity"])
+    return line
+
+
+@transaction.atomic
+def cart_set_quantity(*, cart: Cart, item_id: int, quantity: int) -> None:
+    """Set a line's quantity; 0 removes the line."""
+    _check_quantity(quantity)
+    lines = CartLine.objects.filter(cart=cart, item_id=item_id)
+    if quantity == 0:
+        lines.delete()
+    elif not lines.update(quantity=quantity):
+        raise CartError("That dish is not in your cart any more.")
+
+
+@transaction.atomic
+def cart_merge(*, token: uuid.UUID | None, user) -> None:
+    """At login, move the anonymous cart's lines into the user's cart (quantities add up, capped)."""
+    if token is None:
+        return
+    anonymous = Cart.objects.filter(token=token, user__isnull=True).first()
+    if anonymous is None:
+        return
+    target = cart_get_or_create(user=user)
+    existing = {line.item_id: line for line in target.lines.select_for_update()}
+    for line in anonymous.lines.all():
+        if line.item_id in existing:
+            mine = existing[line.item_id]
+            mine.quantity = min(mine.quantity + line.quantity, settings.CART_MAX_QUANTITY)
+            mine.save(update_fields=["quantity"])
+        else:
+            CartLine.objects.create(cart=target, item_id=line.item_id, quantity=line.quantity)
+    anonymous.delete()
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+
+def order_place(
+    *,
+    cart: Cart,
+    slot_id: int,
+    contact: Contact,
+    idempotency_key: uuid.UUID,
+    user=None,
+    owner_token: uuid.UUID | None = None,
+) -> Order:
+    """Place the cart as an order into a slot. The same ``idempotency_key`` never makes two orders.
+
+    Raises a ``SlotError`` (full, closed, unknown), ``EmptyCart`` or ``ItemUnavailable``; in every
+    case nothing is written and the cart is kept.
+    """
+    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        return _order_place(
+            cart=cart,
+            slot_id=slot_id,
+            contact=contact,
+            idempotency_key=idempotency_key,
+            user=user,
+            owner_token=owner_token,
+        )
+    except (IntegrityError, EmptyCart):
+        # A parallel submit of the same form won the race (it emptied the cart, or holds the key);
+        # ours rolled back whole, slot place included.
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+@transaction.atomic
+def _order_place(*, cart, slot_id, contact, idempotency_key, user, owner_token) -> Order:
+    lines = list(CartLine.objects.filter(cart=cart).select_related("item").select_for_update(of=("self",)))
+    if not lines:
+        raise EmptyCart()
+    unavailable = [line.item.name for line in lines if not line.item.available]
+    if unavailable:
+        raise ItemUnavailable(
+            f"Sorry, no longer available: {', '.join(unavailable)}. Please remove them from your cart."
+        )
+    slot_services.slot_reserve(slot_id=slot_id)
+    order = Order.objects.create(
+        idempotency_key=idempotency_key,
+        user=user if user is not None and user.is_authenticated else None,
+        owner_token=owner_token,
+        slot_id=slot_id,
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        address=contact.address,
+        notes=contact.notes,
+        total=sum((line.item.price * line.quantity for line in lines), Decimal("0.00")),
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order, menu_item=line.item, name=line.item.name, unit_price=line.item.price, quantity=line.quantity
+        )
+        for line in lines
+    )
+    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    OrderEvent.objects.create(order=order, from_status="", to_status=S.RECEIVED, actor=order.user)
+    order_status_changed.send(
+        sender=Order,
+        order_id=order.pk,
+        public_id=order.public_id,
+        from_status="",
+        to_status=S.RECEIVED,
+        version=order.version,
+    )
+    if settings.ORDER_UNDO_SECONDS <= 0:
+        order = order_transition(order=order, to_status=S.CONFIRMED, note="No undo window")
+    return order
+
+
+@transaction.atomic
+def order_transition(*, order: Order, to_status: str, version: int | None = None, actor=None, note: str = "") -> Order:
+    """Move an order one step along its state machine.
+
+    ``version`` is the version the caller saw (defaults to ``order.version``). The UPDATE is
+    conditional on it, so of two people acting at once one wins and the other gets ``StaleVersion``.
+    """
+    seen = order.version if version is None else version
+    from_status = order.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise IllegalTransition(
+            f"An order that is {order.get_status_display().lower()} cannot become {S(to_status).label.lower()}."
+        )
+    updated = Order.objects.filter(pk=order.pk, status=from_status, version=seen).update(
+        status=to_status, version=F("version") + 1
+    )
+    if not updated:
+        raise StaleVersion(current=Order.objects.get(pk=order.pk))
+    order.status = to_status
+    order.version = seen + 1
+    OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        note=note,
+    )
+    if to_status in RELEASES_PLACE:
+        slot_services.slot_release(slot_id=order.slot_id)
+    order_status_changed.send(
+        sender=Order,
+        order_id=order.pk,
+        public_id=order.public_id,
+        from_status=from_status,
+        to_status=to_status,
+        version=order.version,
+    )
+    return order
+
+
+def order_cancel(*, order: Order, version: int | None = None, actor=None, by_customer: bool = True) -> Order:
+    if by_customer and order.status not in CUSTOMER_CANCELLABLE:
+        raise IllegalTransition("This order is already being prepared and can no longer be cancelled.")
+    return order_transition(
+        order=order,
+        to_status=S.CANCELLED,
+        version=version,
+        actor=actor,
+        note="Cancelled by the customer" if by_customer else "Cancelled by the shop",
+    )
+
+
+def order_start_prepping(*, order: Order, version: int | None = None, actor=None) -> Order:
+    return order_transition(order=order, to_status=S.PREPPING, version=version, actor=actor)
+
+
+def order_mark_prepped(*, order: Order, version: int | None = None, actor=None) -> Order:
+    return order_transition(order=order, to_status=S.PREPPED, version=version, actor=actor)

@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+order_status_changed = Signal()
+"""An order moved from one status to another. Payload: ``order_id``, ``public_id``,
+``from_status`` ("" when just placed), ``to_status``, ``version``."""

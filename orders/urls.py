@@ -1,0 +1,14 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+urlpatterns = [
+    path("cart/", views.cart_detail, name="cart"),
+    path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/update/", views.cart_update, name="cart_update"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("orders/", views.order_list, name="list"),
+    path("orders/<uuid:public_id>/", views.order_detail, name="detail"),
+    path("orders/<uuid:public_id>/cancel/", views.order_cancel, name="cancel"),
+]

@@ -1,0 +1,179 @@
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orders import selectors, services
+from orders.errors import OrderError, StaleVersion
+from orders.forms import CheckoutForm, QuantityForm
+from orders.models import Order
+from orders.shopper import shopper_token
+from slots.errors import SlotError
+from slots.selectors import slots_upcoming
+
+
+def _cart(request, *, create: bool = False):
+    token = shopper_token(request, create=create)
+    if create:
+        return services.cart_get_or_create(user=request.user, token=token)
+    return selectors.cart_find(user=request.user, token=token)
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        return errors[0]
+    return "Please check your input."
+
+
+@require_POST
+def cart_add(request):
+    form = QuantityForm(request.POST)
+    message, ok = "", False
+    if not form.is_valid():
+        message = _first_error(form)
+    else:
+        try:
+            line = services.cart_add(
+                cart=_cart(request, create=True),
+                item_id=form.cleaned_data["item"],
+                quantity=form.cleaned_data["quantity"] or 1,
+            )
+            message, ok = f"Added — {line.quantity} in your cart.", True
+        except OrderError as exc:
+            message = str(exc)
+    if request.htmx:
+        return render(request, "orders/_cart_added.html", {"message": message, "ok": ok})
+    messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, message)
+    return redirect("catalog:menu")
+
+
+def cart_detail(request):
+    cart = _cart(request)
+    lines = selectors.cart_lines(cart=cart)
+    total = sum(line.line_total for line in lines)
+    return render(
+        request, "orders/cart.html", {"lines": lines, "total": total, "max_quantity": settings.CART_MAX_QUANTITY}
+    )
+
+
+@require_POST
+def cart_update(request):
+    form = QuantityForm(request.POST)
+    cart = _cart(request)
+    if not form.is_valid() or form.cleaned_data["quantity"] is None:
+        messages.error(request, _first_error(form) if form.errors else "Please enter a quantity.")
+    elif cart is None:
+        messages.error(request, "Your cart is empty.")
+    else:
+        try:
+            services.cart_set_quantity(
+                cart=cart, item_id=form.cleaned_data["item"], quantity=form.cleaned_data["quantity"]
+            )
+        except OrderError as exc:
+            messages.error(request, str(exc))
+    return redirect("orders:cart")
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    cart = _cart(request)
+    lines = selectors.cart_lines(cart=cart)
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if not lines:
+            # The cart may be empty because this very form was already submitted: show that order.
+            key = request.POST.get("idempotency_key", "")
+            existing = _order_by_key(key)
+            if existing is not None and _may_see(request, existing):
+                return redirect(existing)
+            form.add_error(None, "Your cart is empty. Add something from the menu first.")
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                order = services.order_place(
+                    cart=cart,
+                    slot_id=data["slot"],
+                    contact=services.Contact(
+                        name=data["name"],
+                        email=data["email"],
+                        phone=data["phone"],
+                        address=data["address"],
+                        notes=data["notes"],
+                    ),
+                    idempotency_key=data["idempotency_key"],
+                    user=request.user,
+                    owner_token=shopper_token(request, create=True),
+                )
+                return redirect(order)
+            except SlotError as exc:
+                form.add_error("slot", str(exc))
+            except OrderError as exc:
+                form.add_error(None, str(exc))
+        status = 200 if not form.errors else 422
+    else:
+        initial = {"idempotency_key": uuid.uuid4()}
+        if request.user.is_authenticated:
+            initial.update(name=request.user.get_full_name(), email=request.user.email)
+        form = CheckoutForm(initial=initial)
+        status = 200
+    total = sum(line.line_total for line in lines)
+    selected = str(form["slot"].value() or "")
+    return render(
+        request,
+        "orders/checkout.html",
+        {"form": form, "lines": lines, "total": total, "slots": list(slots_upcoming()), "selected_slot": selected},
+        status=status,
+    )
+
+
+def _order_by_key(key: str) -> Order | None:
+    try:
+        return Order.objects.filter(idempotency_key=uuid.UUID(key)).first()
+    except ValueError:
+        return None
+
+
+def _may_see(request, order: Order) -> bool:
+    return (
+        selectors.order_for_viewer(public_id=order.public_id, user=request.user, token=shopper_token(request))
+        is not None
+    )
+
+
+def _order_or_404(request, public_id) -> Order:
+    order = selectors.order_for_viewer(public_id=public_id, user=request.user, token=shopper_token(request))
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+def order_detail(request, public_id):
+    order = _order_or_404(request, public_id)
+    return render(request, "orders/order_detail.html", {"order": order})
+
+
+@require_POST
+def order_cancel(request, public_id):
+    order = _order_or_404(request, public_id)
+    try:
+        version = int(request.POST.get("version", order.version))
+    except ValueError:
+        version = order.version
+    try:
+        services.order_cancel(order=order, version=version, actor=request.user)
+        messages.success(request, "Your order is cancelled.")
+    except StaleVersion as exc:
+        messages.warning(request, str(exc))
+    except OrderError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("orders:detail", args=[order.public_id]))
+
+
+@login_required
+def order_list(request):
+    return render(request, "orders/order_list.html", {"orders": selectors.orders_for_user(user=request.user)})

@@ -1,0 +1,122 @@
+"""Every change to delivery slots. Only the orders service takes and returns places."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from slots.errors import CapacityBelowReserved, SlotClosed, SlotFull, SlotNotFound
+from slots.models import DeliverySlot, SlotRule
+from slots.signals import slot_changed
+
+
+def _changed(slot_id: int) -> None:
+    slot_changed.send(sender=DeliverySlot, slot_id=slot_id)
+
+
+@transaction.atomic
+def slot_reserve(*, slot_id: int, now: datetime | None = None) -> None:
+    """Take one place, or refuse. One conditional UPDATE is the whole guard against overbooking."""
+    now = now or timezone.now()
+    updated = DeliverySlot.objects.filter(
+        pk=slot_id,
+        reserved__lt=F("capacity"),
+        order_cutoff__gt=now,
+        closed=False,
+    ).update(reserved=F("reserved") + 1, version=F("version") + 1)
+    if updated == 1:
+        _changed(slot_id)
+        return
+    slot = DeliverySlot.objects.filter(pk=slot_id).first()
+    if slot is None:
+        raise SlotNotFound()
+    if not slot.is_open_at(now):
+        raise SlotClosed()
+    raise SlotFull()
+
+
+@transaction.atomic
+def slot_release(*, slot_id: int) -> None:
+    """Give one place back (order cancelled or finished)."""
+    updated = DeliverySlot.objects.filter(pk=slot_id, reserved__gt=0).update(
+        reserved=F("reserved") - 1, version=F("version") + 1
+    )
+    if updated:
+        _changed(slot_id)
+
+
+@transaction.atomic
+def slot_set_capacity(*, slot_id: int, capacity: int) -> None:
+    """Change a slot's capacity, never below what is already reserved (checked in the same UPDATE)."""
+    if capacity < 0:
+        raise CapacityBelowReserved("Capacity cannot be negative.")
+    updated = DeliverySlot.objects.filter(pk=slot_id, reserved__lte=capacity).update(
+        capacity=capacity, owner_edited=True, version=F("version") + 1
+    )
+    if updated == 0:
+        if not DeliverySlot.objects.filter(pk=slot_id).exists():
+            raise SlotNotFound()
+        raise CapacityBelowReserved()
+    _changed(slot_id)
+
+
+@transaction.atomic
+def slot_set_closed(*, slot_id: int, closed: bool, by_owner: bool = True) -> bool:
+    """Close or reopen a slot. Returns whether anything changed (so running it twice is harmless)."""
+    fields = {"closed": closed, "version": F("version") + 1}
+    if by_owner:
+        fields["owner_edited"] = True
+    updated = DeliverySlot.objects.filter(pk=slot_id).exclude(closed=closed).update(**fields)
+    if updated:
+        _changed(slot_id)
+    return bool(updated)
+
+
+def _window(rule: SlotRule, day) -> tuple[datetime, datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, rule.start), tz)
+    end = timezone.make_aware(datetime.combine(day, rule.end), tz)
+    return start, end, start - timedelta(minutes=rule.cutoff_minutes)
+
+
+@transaction.atomic
+def slots_generate(*, now: datetime | None = None, days: int | None = None) -> int:
+    """Create the slots of the rolling horizon from the weekly rules. Idempotent.
+
+    Existing slots are never replaced; the ones the owner has not touched follow a changed rule
+    (capacity never below reserved). Returns how many slots were created.
+    """
+    now = now or timezone.now()
+    days = settings.SLOT_HORIZON_DAYS if days is None else days
+    today = timezone.localdate(now)
+    rules = list(SlotRule.objects.filter(active=True))
+    wanted: list[DeliverySlot] = []
+    for offset in range(days + 1):
+        day = today + timedelta(days=offset)
+        for rule in rules:
+            if rule.weekday != day.weekday():
+                continue
+            start, end, cutoff = _window(rule, day)
+            if start <= now or start >= now + timedelta(days=days):
+                continue
+            wanted.append(DeliverySlot(rule=rule, start=start, end=end, capacity=rule.capacity, order_cutoff=cutoff))
+    if not wanted:
+        return 0
+    existing = {
+        (slot.start, slot.end): slot for slot in DeliverySlot.objects.filter(start__in=[w.start for w in wanted])
+    }
+    new = [w for w in wanted if (w.start, w.end) not in existing]
+    DeliverySlot.objects.bulk_create(new, ignore_conflicts=True)
+    for w in wanted:
+        slot = existing.get((w.start, w.end))
+        if slot is None or slot.owner_edited or slot.rule_id != w.rule_id:
+            continue
+        if (slot.capacity, slot.order_cutoff) == (w.capacity, w.order_cutoff):
+            continue
+        if DeliverySlot.objects.filter(pk=slot.pk, owner_edited=False, reserved__lte=w.capacity).update(
+            capacity=w.capacity, order_cutoff=w.order_cutoff, version=F("version") + 1
+        ):
+            _changed(slot.pk)
+    return len(new)

@@ -1,0 +1,1 @@
+// Live pages: see chefshop/live.py. Filled in with the websocket layer.

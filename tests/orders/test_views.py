@@ -1,0 +1,237 @@
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.models import CartLine, Order
+from orders.shopper import SESSION_KEY
+from slots.models import DeliverySlot
+from tests.conftest import place_order
+from tests.factories import DeliverySlotFactory, MenuItemFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(slot_obj, **overrides):
+    slot = slot_obj
+    data = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "phone": "+44 7700 900123",
+        "address": "1 High Street",
+        "notes": "Ring twice",
+        "slot": slot.pk if slot else "",
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def item(db):
+    return MenuItemFactory(name="Soup")
+
+
+def _add(client, item, quantity=1, **headers):
+    return client.post("/cart/add/", {"item": item.pk, "quantity": quantity}, **headers)
+
+
+def test_menu_shows_items_and_unavailable_ones_cannot_be_added(client, item):
+    MenuItemFactory(name="Gone", available=False)
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Soup" in body and "Gone" in body and "Unavailable" in body
+    assert 'aria-label="Add Gone to cart"' not in body
+
+
+def test_add_with_htmx_returns_the_new_count(client, item):
+    response = _add(client, item, 2, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert 'id="cart-count" hx-swap-oob="true"' in response.content.decode()
+    assert ">2</span>" in response.content.decode()
+
+
+def test_add_unavailable_item_is_a_message_not_an_error(client):
+    gone = MenuItemFactory(available=False)
+    response = _add(client, gone, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "not available" in response.content.decode()
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", ["-1", "abc", "100000", "1e9", ""])
+def test_bad_quantities_never_500(client, item, quantity):
+    response = client.post("/cart/add/", {"item": item.pk, "quantity": quantity})
+    assert response.status_code in (200, 302)
+    response = client.post("/cart/update/", {"item": item.pk, "quantity": quantity})
+    assert response.status_code == 302
+
+
+def test_cart_update_and_remove(client, item):
+    _add(client, item)
+    client.post("/cart/update/", {"item": item.pk, "quantity": 4})
+    assert CartLine.objects.get().quantity == 4
+    assert "Soup" in client.get("/cart/").content.decode()
+    client.post("/cart/update/", {"item": item.pk, "quantity": 0})
+    assert not CartLine.objects.exists()
+
+
+def test_checkout_places_order_and_redirects_to_it(client, item, slot):
+    _add(client, item, 2)
+    response = client.post("/checkout/", _form(slot))
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/orders/{order.public_id}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "Soup" in page and "Confirmed" in page
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 1
+
+
+def test_checkout_lists_slots_with_full_and_closed_disabled(client, item):
+    open_slot = DeliverySlotFactory(capacity=3, reserved=1)
+    full = DeliverySlotFactory(capacity=2, reserved=2)
+    past_cutoff = DeliverySlotFactory(order_cutoff=timezone.now() - timedelta(minutes=1))
+    _add(client, item)
+    body = client.get("/checkout/").content.decode()
+    assert "2 places left" in body
+    assert f'value="{open_slot.pk}" id="slot-input-{open_slot.pk}" aria' in body
+    assert f'value="{full.pk}" id="slot-input-{full.pk}" disabled' in body
+    assert f'value="{past_cutoff.pk}" id="slot-input-{past_cutoff.pk}" disabled' in body
+
+
+def test_full_slot_keeps_cart_and_typing(client, item):
+    slot = DeliverySlotFactory(capacity=1, reserved=1)
+    _add(client, item, 3)
+    response = client.post("/checkout/", _form(slot, name="Grace Hopper"))
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "just filled up" in body
+    assert 'value="Grace Hopper"' in body and "Ring twice" in body
+    assert CartLine.objects.get().quantity == 3
+    assert not Order.objects.exists()
+
+
+def test_after_cutoff_is_refused_with_a_message(client, item):
+    slot = DeliverySlotFactory(order_cutoff=timezone.now() - timedelta(seconds=5))
+    _add(client, item)
+    response = client.post("/checkout/", _form(slot))
+    assert response.status_code == 422
+    assert "has closed" in response.content.decode()
+
+
+def test_double_submit_makes_one_order(client, item, slot):
+    _add(client, item)
+    data = _form(slot)
+    first = client.post("/checkout/", data)
+    second = client.post("/checkout/", data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Order.objects.count() == 1
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"slot": ""},
+        {"slot": "999999"},
+        {"slot": "abc"},
+        {"slot": "-3"},
+        {"slot": str(10**30)},
+        {"email": "not-an-email"},
+        {"name": ""},
+        {"address": ""},
+        {"phone": "call me"},
+        {"name": "x" * 5000},
+        {"idempotency_key": "nope"},
+        {"notes": "a\x00b"},
+    ],
+)
+def test_invalid_checkout_input_is_a_form_error(client, item, slot, overrides):
+    _add(client, item)
+    response = client.post("/checkout/", _form(slot, **overrides))
+    assert response.status_code == 422
+    assert not Order.objects.exists()
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
+    assert CartLine.objects.count() == 1
+
+
+def test_checkout_with_empty_cart_is_a_form_error(client, slot):
+    response = client.post("/checkout/", _form(slot))
+    assert response.status_code == 422
+    assert "cart is empty" in response.content.decode()
+
+
+def test_order_page_is_private(client, item, slot):
+    _add(client, item)
+    client.post("/checkout/", _form(slot))
+    order = Order.objects.get()
+    url = f"/orders/{order.public_id}/"
+    assert client.get(url).status_code == 200
+    # another browser, another customer, a made-up id
+    from django.test import Client
+
+    stranger = Client()
+    assert stranger.get(url).status_code == 404
+    stranger.force_login(UserFactory())
+    assert stranger.get(url).status_code == 404
+    assert stranger.post(f"{url}cancel/").status_code == 404
+    assert client.get(f"/orders/{uuid.uuid4()}/").status_code == 404
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True))
+    assert staff.get(url).status_code == 200
+
+
+def test_cancel_from_order_page_gives_place_back(client, item, slot):
+    _add(client, item)
+    client.post("/checkout/", _form(slot))
+    order = Order.objects.get()
+    response = client.post(f"/orders/{order.public_id}/cancel/", {"version": order.version}, follow=True)
+    assert "Cancelled" in response.content.decode()
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
+
+
+def test_cancel_with_stale_version_shows_the_current_state(client, item, slot):
+    _add(client, item)
+    client.post("/checkout/", _form(slot))
+    order = Order.objects.get()
+    response = client.post(f"/orders/{order.public_id}/cancel/", {"version": order.version - 1}, follow=True)
+    assert "changed meanwhile" in response.content.decode()
+    assert Order.objects.get().status == Order.Status.CONFIRMED
+
+
+def test_login_merges_cart_and_lists_past_orders(client, item, slot):
+    # given: an anonymous cart
+    user = UserFactory(username="casey")
+    _add(client, item, 2)
+    # when
+    response = client.post("/accounts/login/", {"username": "casey", "password": "pass-word-123"})
+    # then
+    assert response.status_code == 302
+    assert CartLine.objects.get(cart__user=user).quantity == 2
+    client.post("/checkout/", _form(slot))
+    page = client.get("/orders/").content.decode()
+    assert Order.objects.get().user == user
+    assert Order.objects.get().get_absolute_url() in page
+
+
+def test_orders_list_needs_login(client):
+    assert client.get("/orders/").status_code == 302
+
+
+def test_session_keeps_shopper_token_across_requests(client, item):
+    _add(client, item)
+    assert client.session[SESSION_KEY]
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["db"] == "ok"
+
+
+def test_order_page_for_order_placed_by_fixture_is_hidden(client, slot):
+    order = place_order(slot)
+    assert client.get(order.get_absolute_url()).status_code == 404

@@ -1,0 +1,72 @@
+import pytest
+from django.urls import reverse
+
+from catalog.models import Category, MenuItem
+from deliveries.models import Driver
+from orders.models import Cart, Order
+from slots.models import DeliverySlot, SlotRule
+from tests.conftest import place_order
+from tests.factories import DeliverySlotFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize("model", [Category, MenuItem, SlotRule, DeliverySlot, Order, Cart, Driver])
+def test_every_changelist_and_form_renders(admin_client, slot, model):
+    place_order(slot)
+    Driver.objects.create(user=UserFactory(), name="D")
+    meta = model._meta
+    assert admin_client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")).status_code == 200
+    obj = model.objects.first()
+    if obj is not None:
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+        assert admin_client.get(url).status_code == 200
+
+
+def _slot_form(slot, **changes):
+    data = {
+        "start_0": slot.start.strftime("%Y-%m-%d"),
+        "start_1": slot.start.strftime("%H:%M:%S"),
+        "end_0": slot.end.strftime("%Y-%m-%d"),
+        "end_1": slot.end.strftime("%H:%M:%S"),
+        "order_cutoff_0": slot.order_cutoff.strftime("%Y-%m-%d"),
+        "order_cutoff_1": slot.order_cutoff.strftime("%H:%M:%S"),
+        "capacity": slot.capacity,
+    }
+    data.update(changes)
+    return data
+
+
+def test_admin_capacity_cannot_go_below_reserved(admin_client):
+    slot = DeliverySlotFactory(capacity=5, reserved=3)
+    url = reverse("admin:slots_deliveryslot_change", args=[slot.pk])
+    response = admin_client.post(url, _slot_form(slot, capacity=2))
+    assert response.status_code == 200
+    assert "already reserved" in response.content.decode()
+    response = admin_client.post(url, _slot_form(slot, capacity=8))
+    assert response.status_code == 302
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.owner_edited) == (8, True)
+
+
+def test_admin_close_and_reopen_actions(admin_client, slot):
+    url = reverse("admin:slots_deliveryslot_changelist")
+    admin_client.post(url, {"action": "close_slots", "_selected_action": [slot.pk]})
+    assert DeliverySlot.objects.get(pk=slot.pk).closed
+    admin_client.post(url, {"action": "reopen_slots", "_selected_action": [slot.pk]})
+    assert not DeliverySlot.objects.get(pk=slot.pk).closed
+
+
+def test_admin_cancel_action_returns_place(admin_client, slot):
+    order = place_order(slot)
+    admin_client.post(
+        reverse("admin:orders_order_changelist"), {"action": "cancel_orders", "_selected_action": [order.pk]}
+    )
+    assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
