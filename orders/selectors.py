@@ -30,14 +30,19 @@ def cart_lines(*, cart: Cart | None) -> list[CartLine]:
     return list(cart.lines.select_related("item").order_by("pk"))
 
 
-def order_for_viewer(*, public_id: uuid.UUID, user=None, token: uuid.UUID | None = None) -> Order | None:
-    """The order, if this viewer may see it: staff, the user who placed it, or the same browser."""
-    order = (
+def order_detail(*, public_id: uuid.UUID) -> Order | None:
+    """One order with its slot, items and timeline, in three queries."""
+    return (
         Order.objects.select_related("slot")
         .prefetch_related("items", Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "pk")))
         .filter(public_id=public_id)
         .first()
     )
+
+
+def order_for_viewer(*, public_id: uuid.UUID, user=None, token: uuid.UUID | None = None) -> Order | None:
+    """The order, if this viewer may see it: staff, the user who placed it, or the same browser."""
+    order = order_detail(public_id=public_id)
     if order is None:
         return None
     if user is not None and user.is_authenticated and (user.is_staff or order.user_id == user.pk):

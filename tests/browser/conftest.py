@@ -82,7 +82,7 @@ def server_env() -> dict[str, str]:
         DATABASE_URL=f"postgres://{db.get('USER') or ''}@{db.get('HOST') or ''}:{db.get('PORT') or 5432}/{db['NAME']}"
         if db.get("HOST")
         else f"postgres:///{db['NAME']}",
-        DJANGO_SETTINGS_MODULE="chefshop.settings",
+        DJANGO_SETTINGS_MODULE="chefshop.settings_test",
         DEBUG="false",
         PYTHONUNBUFFERED="1",
     )
@@ -124,3 +124,83 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+]
+
+
+def restart_redis() -> None:
+    """Shut the local Redis down (dropping every connection) and start it again."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        client.shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass  # the server closes the connection as it goes down
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            time.sleep(0.1)
+        except redis.ConnectionError:
+            break
+    subprocess.run(REDIS_START, check=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if client.ping():
+                return
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("Redis did not come back")
+
+
+def add_to_cart(page, base_url: str, dish: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_role("button", name=f"Add {dish} to cart").click()
+    page.locator(".add-status .ok").first.wait_for()
+
+
+def fill_checkout(page, name: str = "Ada Lovelace") -> None:
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Phone").fill("+44 7700 900123")
+    page.get_by_label("Address").fill("1 High Street")
+
+
+def off_loop(fn, *args, **kwargs):
+    """Run a domain change outside Playwright's event loop (its on-commit pushes need a thread
+    without a running loop), the way a request or a worker would, and return its result."""
+    import threading
+
+    from django.db import connection
+
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
