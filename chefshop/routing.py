@@ -5,4 +5,8 @@ from chefshop.live import LiveConsumer
 websocket_urlpatterns = [
     path("ws/slots/", LiveConsumer.as_asgi(topic="slots")),
     path("ws/orders/<uuid:public_id>/", LiveConsumer.as_asgi(topic="order")),
+    path("ws/owner/kitchen/", LiveConsumer.as_asgi(topic="kitchen")),
+    path("ws/owner/dispatch/", LiveConsumer.as_asgi(topic="dispatch")),
+    path("ws/owner/slots/", LiveConsumer.as_asgi(topic="slots-board")),
+    path("ws/driver/", LiveConsumer.as_asgi(topic="driver")),
 ]

@@ -1,9 +1,12 @@
 import redis
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from chefshop.roles import home_url_for
 
 
 def _check_db() -> str:
@@ -30,3 +33,10 @@ def healthz(request):
     checks = {"db": _check_db(), "redis": _check_redis()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
+
+
+class LoginView(auth_views.LoginView):
+    """Sends each role to its home page unless a page was asked for."""
+
+    def get_default_redirect_url(self):
+        return home_url_for(self.request.user)

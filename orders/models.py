@@ -69,6 +69,7 @@ class Order(models.Model):
     notes = models.TextField(blank=True, max_length=500)
     total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     placed_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -81,6 +82,13 @@ class Order(models.Model):
         from django.urls import reverse
 
         return reverse("orders:detail", args=[self.public_id])
+
+    KITCHEN_NEXT = {"confirmed": ("start", "Start prepping"), "prepping": ("prepped", "Prepped")}
+
+    @property
+    def kitchen_next(self) -> tuple[str, str] | None:
+        """(action, button label) of the kitchen's next step, if the kitchen has one."""
+        return self.KITCHEN_NEXT.get(self.status)
 
 
 class OrderItem(models.Model):

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db.models import Prefetch, QuerySet, Sum
+from django.utils import timezone
 
 from orders.models import Cart, CartLine, Order, OrderEvent
 
@@ -54,3 +55,17 @@ def order_for_viewer(*, public_id: uuid.UUID, user=None, token: uuid.UUID | None
 
 def orders_for_user(*, user) -> QuerySet[Order]:
     return Order.objects.filter(user=user).select_related("slot").order_by("-placed_at")
+
+
+KITCHEN_STATUSES = (Order.Status.CONFIRMED, Order.Status.PREPPING)
+
+
+def kitchen_orders(*, now=None) -> list[Order]:
+    """Orders the kitchen works on, today's and upcoming, in slot order (two queries)."""
+    today = timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    return list(
+        Order.objects.filter(status__in=KITCHEN_STATUSES, slot__start__gte=today)
+        .select_related("slot")
+        .prefetch_related("items")
+        .order_by("slot__start", "confirmed_at", "pk")
+    )

@@ -11,4 +11,6 @@ urlpatterns = [
     path("orders/", views.order_list, name="list"),
     path("orders/<uuid:public_id>/", views.order_detail, name="detail"),
     path("orders/<uuid:public_id>/cancel/", views.order_cancel, name="cancel"),
+    path("owner/kitchen/", views.kitchen_board, name="kitchen"),
+    path("owner/kitchen/orders/<uuid:public_id>/<slug:action>/", views.kitchen_action, name="kitchen_action"),
 ]

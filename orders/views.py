@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from chefshop.boards import board_response, board_version, parse_version
+from chefshop.roles import owner_required
 from orders import selectors, services
 from orders.errors import OrderError, StaleVersion
 from orders.forms import CheckoutForm, QuantityForm
@@ -177,3 +179,43 @@ def order_cancel(request, public_id):
 @login_required
 def order_list(request):
     return render(request, "orders/order_list.html", {"orders": selectors.orders_for_user(user=request.user)})
+
+
+# --- kitchen board (owner) ----------------------------------------------------------------------
+
+KITCHEN_ACTIONS = {"start": services.order_start_prepping, "prepped": services.order_mark_prepped}
+
+
+def kitchen_context(*, message: str = "", error: bool = False) -> dict:
+    version = board_version()
+    return {"orders": selectors.kitchen_orders(), "board_version": version, "message": message, "error": error}
+
+
+@owner_required
+def kitchen_board(request):
+    return render(request, "orders/kitchen.html", kitchen_context())
+
+
+@owner_required
+@require_POST
+def kitchen_action(request, public_id, action):
+    order = Order.objects.filter(public_id=public_id).first()
+    if order is None or action not in KITCHEN_ACTIONS:
+        raise Http404("No such order or action.")
+    version = parse_version(request.POST.get("version"))
+    status, message, error = 200, "", False
+    try:
+        KITCHEN_ACTIONS[action](order=order, version=version or order.version, actor=request.user)
+    except StaleVersion:
+        status, message, error = 409, "Someone else changed that order first. This is the board as it is now.", True
+    except OrderError as exc:
+        status, message, error = 400, str(exc), True
+    if not request.htmx and message:
+        messages.add_message(request, messages.ERROR, message)
+    return board_response(
+        request,
+        template="orders/_kitchen_board.html",
+        context=kitchen_context(message=message, error=error),
+        status=status,
+        fallback="orders:kitchen",
+    )

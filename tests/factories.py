@@ -75,3 +75,12 @@ class CartLineFactory(factory.django.DjangoModelFactory):
     cart = factory.SubFactory(CartFactory)
     item = factory.SubFactory(MenuItemFactory)
     quantity = 1
+
+
+class DriverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "deliveries.Driver"
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Driver {n}")
+    phone = "+44 7700 900999"

@@ -68,3 +68,73 @@ def test_checkout_costs_the_same_with_5_or_500_slots(client, django_assert_max_n
     in_horizon = DeliverySlot.objects.filter(start__lt=timezone.now() + timedelta(days=7)).count()
     assert body.count('class="slot slot-') == in_horizon > 400
     assert small <= 6
+
+
+def _grow_orders(total: int) -> None:
+    """Orders at every stage the boards show, spread over slots; bulk-made so 1,000 stay quick."""
+    import uuid
+
+    from deliveries.models import Delivery, Driver
+    from orders.models import Order, OrderItem
+    from tests.factories import DriverFactory
+
+    drivers = list(Driver.objects.all()) or [DriverFactory(), DriverFactory()]
+    now = timezone.now()
+    slots = list(DeliverySlot.objects.all()) or [
+        DeliverySlot.objects.create(
+            start=now + timedelta(hours=2 + i),
+            end=now + timedelta(hours=3 + i),
+            order_cutoff=now + timedelta(hours=1 + i),
+            capacity=10_000,
+        )
+        for i in range(5)
+    ]
+    have = Order.objects.count()
+    statuses = ["confirmed", "prepping", "prepped", "out_for_delivery", "delivered"]
+    orders = Order.objects.bulk_create(
+        Order(
+            idempotency_key=uuid.uuid4(),
+            slot=slots[i % len(slots)],
+            status=statuses[i % 5],
+            name=f"Customer {i}",
+            email="c@example.com",
+            phone="0123 456789",
+            address=f"{i} Road",
+            total="10.00",
+            confirmed_at=now,
+        )
+        for i in range(have, total)
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=o, name="Soup", unit_price="5.00", quantity=2) for o in orders for _ in range(2)
+    )
+    delivery_status = {"prepped": "pending", "out_for_delivery": "out_for_delivery", "delivered": "delivered"}
+    Delivery.objects.bulk_create(
+        Delivery(
+            order=o,
+            status=delivery_status[o.status],
+            slot_start=o.slot.start,
+            driver=None if o.status == "prepped" else drivers[o.pk % 2],
+            trip={"name": o.name, "items": [{"quantity": 2, "name": "Soup"}]},
+        )
+        for o in orders
+        if o.status in delivery_status
+    )
+
+
+@pytest.mark.parametrize("url", ["/owner/kitchen/", "/owner/dispatch/", "/owner/slots/", "/driver/"])
+def test_boards_cost_the_same_with_10_or_500_orders(client, url, django_assert_max_num_queries):
+    from deliveries.models import Driver
+    from tests.factories import UserFactory
+
+    _grow_orders(10)
+    if url == "/driver/":
+        client.force_login(Driver.objects.first().user)
+    else:
+        client.force_login(UserFactory(is_staff=True))
+    small = _queries(client, url)
+    _grow_orders(500)
+    with django_assert_max_num_queries(small):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert small <= 8

@@ -12,6 +12,25 @@
     return cap / 2 + Math.random() * (cap / 2);  // jittered: pages do not reconnect in lockstep
   }
   htmx.config.wsReconnectDelay = backoff;
+  // A 409 (someone else acted first) carries the fresh state: swap it in like a success.
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "409", swap: true },
+    { code: "400", swap: true },
+    { code: "[45]..", swap: false, error: true },
+  ];
+
+  // "Confirmed 5 minutes ago" keeps counting without a push.
+  function refreshSince() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-since]").forEach(function (el) {
+      var minutes = Math.max(0, Math.floor((now - Date.parse(el.getAttribute("datetime"))) / 60000));
+      el.textContent = minutes < 1 ? "just now" : minutes === 1 ? "1 minute ago" : minutes + " minutes ago";
+    });
+  }
+  setInterval(refreshSince, 30000);
+  document.addEventListener("htmx:load", refreshSince);
 
   function setState(state) {
     var label = { live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…" }[state];

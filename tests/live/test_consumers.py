@@ -141,3 +141,48 @@ def test_one_change_costs_the_same_however_many_sockets(sockets, committed):
     # the conditional UPDATE, then one read to render the slot once for the whole group
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 2, statements
+
+
+def test_owner_and_driver_topics_need_the_role(slot):
+    from deliveries.models import Delivery
+    from deliveries.services import delivery_assign
+    from tests.factories import DriverFactory, UserFactory
+
+    driver, other = DriverFactory(), DriverFactory()
+    order = place_order(slot)
+    order = order_services.order_mark_prepped(order=order_services.order_start_prepping(order=order))
+    delivery = Delivery.objects.get(order=order)
+    delivery_assign(delivery=delivery, driver=driver, version=delivery.version)
+
+    def cookie_for(user):
+        client = Client()
+        client.force_login(user)
+        return (b"cookie", f"sessionid={client.session.session_key}".encode())
+
+    owner = cookie_for(UserFactory(is_staff=True))
+    customer = cookie_for(UserFactory())
+    mine, theirs = cookie_for(driver.user), cookie_for(other.user)
+
+    @async_to_sync
+    async def scenario():
+        for path in ("/ws/owner/kitchen/", "/ws/owner/dispatch/", "/ws/owner/slots/"):
+            for headers in ([ORIGIN], [ORIGIN, customer], [ORIGIN, mine]):
+                _, connected = await _open(path, *headers)
+                assert not connected, path
+            ws, connected = await _open(path, ORIGIN, owner)
+            assert connected, path
+            await ws.receive_from(timeout=5)
+            await ws.disconnect()
+        for headers in ([ORIGIN], [ORIGIN, customer], [ORIGIN, owner]):
+            _, connected = await _open("/ws/driver/", *headers)
+            assert not connected
+        ws, connected = await _open("/ws/driver/", ORIGIN, mine)
+        assert connected
+        assert order.name in await ws.receive_from(timeout=5)
+        await ws.disconnect()
+        ws, connected = await _open("/ws/driver/", ORIGIN, theirs)
+        assert connected
+        assert f'id="trip-{delivery.pk}"' not in await ws.receive_from(timeout=5)
+        await ws.disconnect()
+
+    scenario()
