@@ -33,3 +33,9 @@ def place_order(slot, *, cart=None, user=None, token=None, **contact):
         user=user,
         owner_token=token or cart.token,
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright keeps an event loop on the main thread while its browser is
+    open, and the other tests call async code from plain synchronous test functions."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
