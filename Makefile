@@ -17,6 +17,7 @@ db: install
 	$(PY) scripts/createdb.py
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py setup_schedules
 
 run: install
 	@scripts/services.sh || exit 1

@@ -14,10 +14,13 @@ env = environ.Env(
     REDIS_URL=(str, "redis://127.0.0.1:6379/0"),
     EMAIL_URL=(str, "consolemail://"),
     TIME_ZONE=(str, "UTC"),
-    ORDER_UNDO_SECONDS=(int, 0),
+    ORDER_UNDO_SECONDS=(int, 20),
+    CELERY_VISIBILITY_TIMEOUT=(int, 300),
     SLOT_HORIZON_DAYS=(int, 7),
     CART_MAX_QUANTITY=(int, 20),
     CURRENCY_SYMBOL=(str, "€"),
+    SHOP_EMAIL=(str, "kitchen@chefshop.localhost"),
+    NOTIFICATION_SWEEP_AFTER=(int, 30),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -86,7 +89,13 @@ REDIS_URL = env("REDIS_URL")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
+        "CONFIG": {
+            # redis-py 8 reads with a 5 s socket timeout by default, which cuts the layer's blocking
+            # 5 s BZPOPMIN and drops every idle socket (django/channels_redis#422): wait longer.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
+            "capacity": 500,
+            "expiry": 30,
+        },
     }
 }
 
@@ -95,12 +104,27 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Unacknowledged tasks (a worker killed mid-task) come back after this many seconds. ETA tasks are
+# only ever scheduled a few minutes ahead (slot closings, the undo window), always less than this.
+# Workers look for such abandoned tasks every 5 seconds (one cheap Redis range query).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env("CELERY_VISIBILITY_TIMEOUT"),
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env("TIME_ZONE")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL")
 vars().update(EMAIL_CONFIG)
+if env.str("EMAIL_BACKEND", ""):
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND")
+if env.str("EMAIL_FILE_PATH", ""):
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 DEFAULT_FROM_EMAIL = "ChefShop <kitchen@chefshop.localhost>"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -129,6 +153,8 @@ ORDER_UNDO_SECONDS = env("ORDER_UNDO_SECONDS")
 SLOT_HORIZON_DAYS = env("SLOT_HORIZON_DAYS")
 CART_MAX_QUANTITY = env("CART_MAX_QUANTITY")
 CURRENCY_SYMBOL = env("CURRENCY_SYMBOL")
+SHOP_EMAIL = env("SHOP_EMAIL")  # where "new order" notifications go; empty: none
+NOTIFICATION_SWEEP_AFTER = env("NOTIFICATION_SWEEP_AFTER")  # seconds before the sweep re-sends a pending row
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,14 @@
-"""Settings for the test suite: the same as production-like settings, kept apart from a running shop."""
+"""Settings for the test suite: the real stack, kept apart from a running shop."""
 
 from chefshop.settings import *  # noqa: F403
-from chefshop.settings import CHANNEL_LAYERS, REDIS_URL
+from chefshop.settings import CHANNEL_LAYERS, REDIS_URL, env
 
-# A dev server on the same Redis must not receive the tests' pushes, nor they its.
+# A dev server on the same Redis must not receive the tests' pushes or tasks, nor they its.
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "chefshop-test"
 CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/1"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Most tests want the order confirmed at once; the tests of the undo window set it themselves
+# (and start their worker and daphne with it in the environment).
+ORDER_UNDO_SECONDS = env.int("ORDER_UNDO_SECONDS", 0)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")

@@ -1,3 +1,5 @@
+import time
+
 import redis
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -27,10 +29,27 @@ def _check_redis() -> str:
         return f"down: {exc.__class__.__name__}"
 
 
+WORKER_STALE_AFTER = 30  # seconds without a heartbeat
+
+
+def _check_worker() -> str:
+    from chefshop.celery import HEARTBEAT_KEY
+
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1)
+        raw = client.get(HEARTBEAT_KEY)
+    except Exception as exc:  # noqa: BLE001
+        return f"unknown: {exc.__class__.__name__}"
+    if raw is None:
+        return "down: no heartbeat"
+    age = time.time() - float(raw)
+    return "ok" if age < WORKER_STALE_AFTER else f"down: last heartbeat {age:.0f}s ago"
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    checks = {"db": _check_db(), "redis": _check_redis()}
+    checks = {"db": _check_db(), "redis": _check_redis(), "worker": _check_worker()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 
-from orders import services
+from orders import notifications, services
 from orders.errors import OrderError
-from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
+from orders.models import Cart, CartLine, Notification, Order, OrderEvent, OrderItem
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -81,3 +81,32 @@ class CartAdmin(admin.ModelAdmin):
     list_display = ["__str__", "user", "updated_at"]
     search_fields = ["user__username", "token"]
     inlines = [CartLineInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "order", "kind", "state", "attempts", "created_at", "sent_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["recipient", "order__public_id", "subject"]
+    list_select_related = ["order"]
+    readonly_fields = [
+        "order",
+        "kind",
+        "recipient",
+        "subject",
+        "body",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Resend selected notifications")
+    def resend(self, request, queryset):
+        count = notifications.resend(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} notification(s) queued to be sent again.")

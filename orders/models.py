@@ -83,6 +83,13 @@ class Order(models.Model):
 
         return reverse("orders:detail", args=[self.public_id])
 
+    @property
+    def undo_until(self):
+        """When the undo window of a just-placed order ends."""
+        from datetime import timedelta
+
+        return self.placed_at + timedelta(seconds=settings.ORDER_UNDO_SECONDS)
+
     KITCHEN_NEXT = {"confirmed": ("start", "Start prepping"), "prepping": ("prepped", "Prepped")}
 
     @property
@@ -130,3 +137,41 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Notification(models.Model):
+    """The outbox: written in the same transaction as the change it tells about, sent after commit.
+
+    One row per (order, kind), so a kind is sent at most once however often its task runs.
+    """
+
+    class Kind(models.TextChoices):
+        NEW_ORDER = "new_order", "New order (to the shop)"
+        CONFIRMED = "confirmed", "Order confirmed"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Delivery failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="notification_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"

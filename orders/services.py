@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import MenuItem
+from orders import notifications
 from orders.errors import CartError, EmptyCart, IllegalTransition, ItemUnavailable, StaleVersion
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
 from orders.signals import order_status_changed
@@ -190,7 +192,46 @@ def _order_place(*, cart, slot_id, contact, idempotency_key, user, owner_token) 
     )
     if settings.ORDER_UNDO_SECONDS <= 0:
         order = order_transition(order=order, to_status=S.CONFIRMED, note="No undo window")
+    else:
+        _schedule_confirm(order.pk, settings.ORDER_UNDO_SECONDS)
     return order
+
+
+def _schedule_confirm(order_id: int, countdown: float) -> None:
+    from orders.tasks import order_confirm_after_undo
+
+    # If the broker is down this is lost quietly; the confirm sweep ends the window instead.
+    transaction.on_commit(lambda: order_confirm_after_undo.apply_async((order_id,), countdown=countdown), robust=True)
+
+
+def order_undo_remaining(*, order_id: int, now=None) -> float | None:
+    """Seconds left in the order's undo window; None when it is no longer in one."""
+    placed_at = Order.objects.filter(pk=order_id, status=S.RECEIVED).values_list("placed_at", flat=True).first()
+    if placed_at is None:
+        return None
+    ends = placed_at + timedelta(seconds=settings.ORDER_UNDO_SECONDS)
+    return max((ends - (now or timezone.now())).total_seconds(), 0.0)
+
+
+def order_confirm_if_due(*, order_id: int, now=None) -> bool:
+    """End the undo window: received → confirmed, once it has run out. Safe to run twice."""
+    remaining = order_undo_remaining(order_id=order_id, now=now)
+    if remaining is None or remaining > 0:
+        return False
+    try:
+        order_transition(order=Order.objects.get(pk=order_id), to_status=S.CONFIRMED, note="Undo window ended")
+    except (StaleVersion, IllegalTransition):
+        return False  # undone, or confirmed by a parallel run, just now
+    return True
+
+
+def orders_confirm_overdue(*, now=None) -> int:
+    """The sweep: confirm every order whose undo window ran out without its task."""
+    now = now or timezone.now()
+    due = Order.objects.filter(
+        status=S.RECEIVED, placed_at__lte=now - timedelta(seconds=settings.ORDER_UNDO_SECONDS)
+    ).values_list("pk", flat=True)
+    return sum(order_confirm_if_due(order_id=pk, now=now) for pk in list(due[:500]))
 
 
 @transaction.atomic
@@ -225,6 +266,7 @@ def order_transition(*, order: Order, to_status: str, version: int | None = None
     )
     if to_status in RELEASES_PLACE:
         slot_services.slot_release(slot_id=order.slot_id)
+    notifications.notify_status(order, to_status)
     order_status_changed.send(
         sender=Order,
         order_id=order.pk,
@@ -244,7 +286,9 @@ def order_cancel(*, order: Order, version: int | None = None, actor=None, by_cus
         to_status=S.CANCELLED,
         version=version,
         actor=actor,
-        note="Cancelled by the customer" if by_customer else "Cancelled by the shop",
+        note=("Undone by the customer" if order.status == S.RECEIVED else "Cancelled by the customer")
+        if by_customer
+        else "Cancelled by the shop",
     )
 
 

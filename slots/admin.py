@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from slots import services
 from slots.errors import SlotError
@@ -39,7 +40,10 @@ class DeliverySlotAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
+            created = services.slot_create(
+                start=obj.start, end=obj.end, capacity=obj.capacity, order_cutoff=obj.order_cutoff
+            )
+            obj.pk = created.pk
             return
         # Capacity and open state go through the services: the capacity check is made again in the
         # UPDATE itself, so an order placed while the form was open cannot be squeezed out.
@@ -48,19 +52,15 @@ class DeliverySlotAdmin(admin.ModelAdmin):
                 services.slot_set_capacity(slot_id=obj.pk, capacity=form.cleaned_data["capacity"])
             if "closed" in form.changed_data:
                 services.slot_set_closed(slot_id=obj.pk, closed=form.cleaned_data["closed"])
-            other = [f for f in form.changed_data if f in ("start", "end", "order_cutoff")]
-            if other:
-                DeliverySlot.objects.filter(pk=obj.pk).update(
-                    owner_edited=True, **{f: form.cleaned_data[f] for f in other}
-                )
+            times = {f: form.cleaned_data[f] for f in form.changed_data if f in ("start", "end", "order_cutoff")}
+            if times:
+                services.slot_set_times(slot_id=obj.pk, **times)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except SlotError as exc:
             self.message_user(request, str(exc), messages.ERROR)
-            from django.http import HttpResponseRedirect
-
             return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description="Close selected slots")

@@ -109,6 +109,8 @@ def slots_generate(*, now: datetime | None = None, days: int | None = None) -> i
     }
     new = [w for w in wanted if (w.start, w.end) not in existing]
     DeliverySlot.objects.bulk_create(new, ignore_conflicts=True)
+    for created in DeliverySlot.objects.filter(start__in=[n.start for n in new], closed=False):
+        slot_schedule_closing(slot_id=created.pk, cutoff=created.order_cutoff, now=now)
     for w in wanted:
         slot = existing.get((w.start, w.end))
         if slot is None or slot.owner_edited or slot.rule_id != w.rule_id:
@@ -118,5 +120,78 @@ def slots_generate(*, now: datetime | None = None, days: int | None = None) -> i
         if DeliverySlot.objects.filter(pk=slot.pk, owner_edited=False, reserved__lte=w.capacity).update(
             capacity=w.capacity, order_cutoff=w.order_cutoff, version=F("version") + 1
         ):
+            slot_schedule_closing(slot_id=slot.pk, cutoff=w.order_cutoff, now=now)
             _changed(slot.pk)
     return len(new)
+
+
+# --- closing at the cutoff ----------------------------------------------------------------------
+
+# A close task is put on the queue this long before the cutoff at most (far less than the broker's
+# visibility timeout); the sweep puts it there for every slot whose cutoff comes that close.
+CLOSE_LEAD = timedelta(seconds=90)
+
+
+def _schedule_close(slot_id: int, cutoff: datetime) -> None:
+    from slots.tasks import slot_close_at_cutoff
+
+    def enqueue() -> None:
+        slot_close_at_cutoff.apply_async((slot_id,), eta=cutoff)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def slot_schedule_closing(*, slot_id: int, cutoff: datetime, now: datetime | None = None) -> bool:
+    """Queue the slot's close task if its cutoff is near; a far one is queued later by the sweep."""
+    now = now or timezone.now()
+    if cutoff - now > CLOSE_LEAD:
+        return False
+    _schedule_close(slot_id, cutoff)
+    return True
+
+
+@transaction.atomic
+def slot_close_if_due(*, slot_id: int, now: datetime | None = None) -> bool:
+    """Close the slot if its cutoff has passed. Idempotent: a second run changes nothing."""
+    now = now or timezone.now()
+    updated = DeliverySlot.objects.filter(pk=slot_id, order_cutoff__lte=now, closed=False).update(
+        closed=True, version=F("version") + 1
+    )
+    if updated:
+        _changed(slot_id)
+    return bool(updated)
+
+
+@transaction.atomic
+def slots_sweep(*, now: datetime | None = None) -> tuple[int, int]:
+    """Close every slot past its cutoff, and queue the close tasks of the cutoffs coming soon.
+    Returns (closed, scheduled)."""
+    now = now or timezone.now()
+    overdue = list(DeliverySlot.objects.filter(order_cutoff__lte=now, closed=False).values_list("pk", flat=True))
+    closed = sum(slot_close_if_due(slot_id=pk, now=now) for pk in overdue)
+    soon = DeliverySlot.objects.filter(order_cutoff__gt=now, order_cutoff__lte=now + CLOSE_LEAD, closed=False)
+    scheduled = 0
+    for pk, cutoff in soon.values_list("pk", "order_cutoff"):
+        _schedule_close(pk, cutoff)
+        scheduled += 1
+    return closed, scheduled
+
+
+@transaction.atomic
+def slot_set_times(*, slot_id: int, **times: datetime) -> None:
+    """The owner moves a slot's window or cutoff; a cutoff that comes near gets its close task."""
+    DeliverySlot.objects.filter(pk=slot_id).update(owner_edited=True, version=F("version") + 1, **times)
+    if "order_cutoff" in times:
+        slot_schedule_closing(slot_id=slot_id, cutoff=times["order_cutoff"])
+    _changed(slot_id)
+
+
+@transaction.atomic
+def slot_create(*, start: datetime, end: datetime, capacity: int, order_cutoff: datetime, rule=None) -> DeliverySlot:
+    """A slot made by hand (admin) rather than from the weekly rules."""
+    slot = DeliverySlot.objects.create(
+        start=start, end=end, capacity=capacity, order_cutoff=order_cutoff, rule=rule, owner_edited=True
+    )
+    slot_schedule_closing(slot_id=slot.pk, cutoff=order_cutoff)
+    _changed(slot.pk)
+    return slot

@@ -1,3 +1,4 @@
+import shutil
 import uuid
 
 import pytest
@@ -39,3 +40,46 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright keeps an event loop on the main thread while its browser is
     open, and the other tests call async code from plain synchronous test functions."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# --- real servers and the browser, shared by the live, integration and browser tests ------------
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup):
+    from tests.browser.conftest import Daphne, server_env
+
+    server = Daphne(server_env())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed (make test installs it: apt-get install -y chromium)")
+    from tests.browser.conftest import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -1,9 +1,11 @@
 import pytest
 from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
 
 from catalog.models import Category, MenuItem
-from deliveries.models import Driver
-from orders.models import Cart, Order
+from chefshop.schedules import ensure_schedules
+from deliveries.models import Delivery, Driver
+from orders.models import Cart, Notification, Order
 from slots.models import DeliverySlot, SlotRule
 from tests.conftest import place_order
 from tests.factories import DeliverySlotFactory, UserFactory
@@ -17,10 +19,16 @@ def admin_client(client, staff):
     return client
 
 
-@pytest.mark.parametrize("model", [Category, MenuItem, SlotRule, DeliverySlot, Order, Cart, Driver])
+@pytest.mark.parametrize(
+    "model", [Category, MenuItem, SlotRule, DeliverySlot, Order, Cart, Driver, Delivery, Notification, PeriodicTask]
+)
 def test_every_changelist_and_form_renders(admin_client, slot, model):
-    place_order(slot)
+    from deliveries.services import delivery_create_for_order
+
+    order = place_order(slot)
+    delivery_create_for_order(order_id=order.pk)
     Driver.objects.create(user=UserFactory(), name="D")
+    ensure_schedules()
     meta = model._meta
     assert admin_client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")).status_code == 200
     obj = model.objects.first()
@@ -70,3 +78,34 @@ def test_admin_cancel_action_returns_place(admin_client, slot):
     )
     assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
+
+
+def test_admin_adds_a_slot_through_the_service(admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = timezone.localtime() + timedelta(days=2)
+    slot = DeliverySlot(
+        start=start, end=start + timedelta(hours=1), order_cutoff=start - timedelta(hours=1), capacity=4
+    )
+    response = admin_client.post(reverse("admin:slots_deliveryslot_add"), _slot_form(slot))
+    assert response.status_code == 302
+    created = DeliverySlot.objects.get()
+    assert (created.capacity, created.owner_edited) == (4, True)
+
+
+def test_admin_resend_action(admin_client, slot, monkeypatch, django_capture_on_commit_callbacks):
+    from orders import notifications
+
+    order = place_order(slot)
+    ids = sorted(order.notifications.values_list("pk", flat=True))
+    order.notifications.update(state="sent")
+    queued = []
+    monkeypatch.setattr(notifications, "enqueue", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:orders_notification_changelist"), {"action": "resend", "_selected_action": ids}
+        )
+    assert Notification.objects.filter(state="pending").count() == 2
+    assert sorted(queued) == ids

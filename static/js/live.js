@@ -30,6 +30,17 @@
     });
   }
   setInterval(refreshSince, 30000);
+
+  // The undo window's countdown on the order page; the server pushes "confirmed" when it ends.
+  function refreshCountdowns() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown-until]").forEach(function (el) {
+      var left = Math.max(0, Math.ceil((Date.parse(el.dataset.countdownUntil) - now) / 1000));
+      el.textContent = left + (left === 1 ? " second" : " seconds");
+    });
+  }
+  setInterval(refreshCountdowns, 1000);
+  document.addEventListener("htmx:load", refreshCountdowns);
   document.addEventListener("htmx:load", refreshSince);
 
   function setState(state) {

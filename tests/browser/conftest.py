@@ -1,15 +1,14 @@
 """A real daphne serving the test database, and headless Chromium driven by Playwright."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
@@ -46,17 +45,19 @@ class Daphne:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.process: subprocess.Popen | None = None
+        self.log = Path(tempfile.gettempdir()) / f"chefshop-daphne-{self.port}.log"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chefshop.asgi:application"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with open(self.log, "ab") as log:  # a file, not a pipe: nobody reads a pipe and it would fill up
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chefshop.asgi:application"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
-            wait_http(f"{self.url}/healthz")
+            wait_http(f"{self.url}/accounts/login/")
         except RuntimeError:
             self.stop()
             raise
@@ -88,42 +89,6 @@ def server_env() -> dict[str, str]:
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
-
-
-@pytest.fixture(scope="session")
-def daphne_server(django_db_setup):
-    server = Daphne(server_env())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed (make test installs it: apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    contexts = []
-
-    def make(**options):
-        context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 REDIS_START = [

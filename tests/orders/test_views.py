@@ -226,12 +226,6 @@ def test_session_keeps_shopper_token_across_requests(client, item):
     assert client.session[SESSION_KEY]
 
 
-def test_healthz(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["db"] == "ok"
-
-
 def test_order_page_for_order_placed_by_fixture_is_hidden(client, slot):
     order = place_order(slot)
     assert client.get(order.get_absolute_url()).status_code == 404
