@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test install services chromium db bench lint
+.PHONY: run test install services chromium db bench soak lint
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -36,3 +36,10 @@ test: install chromium services
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Not part of `make test`: these take minutes, and soak restarts the machine's PostgreSQL and Redis.
+bench: install services
+	$(PY) bench/run.py
+
+soak: install chromium services
+	$(PY) soak/run.py

@@ -1,0 +1,477 @@
+"""ChefShop's fault run (`make soak`): real traffic while PostgreSQL, Redis, the worker and daphne
+are knocked over one after another, then a check that nothing was lost or overbooked.
+
+Bounded: FAULTS faults, FAULT_EVERY seconds apart, then at most DRAIN seconds to settle. Loopback only.
+Uses its own database (chefshop_soak) and Redis database (3); it restarts the machine's PostgreSQL
+and Redis servers, so run it alone.
+"""
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+PORT = int(os.environ.get("SOAK_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+FAULTS = int(os.environ.get("SOAK_FAULTS", "12"))
+FAULT_EVERY = float(os.environ.get("SOAK_FAULT_EVERY", "15"))
+DRAIN = 60
+ENV = {
+    **os.environ,
+    "DATABASE_URL": "postgres:///chefshop_soak",
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
+    "DJANGO_SETTINGS_MODULE": "chefshop.settings",
+    "DEBUG": "true",  # demo accounts need it
+    "ORDER_UNDO_SECONDS": "2",
+    "CELERY_VISIBILITY_TIMEOUT": "10",
+    "NOTIFICATION_SWEEP_AFTER": "3",
+    "EMAIL_URL": "dummymail://",
+    "PYTHONUNBUFFERED": "1",
+}
+os.environ.update(
+    {
+        k: ENV[k]
+        for k in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "ORDER_UNDO_SECONDS", "EMAIL_URL")
+    }
+)
+LOGS = ROOT / "var" / "soak"
+PG_BASE = ["pg_ctlcluster", "--skip-systemctl-redirect"]
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+class Proc:
+    def __init__(self, name: str, args: list[str]):
+        self.name, self.args, self.process = name, args, None
+
+    def start(self) -> None:
+        out = open(LOGS / f"{self.name}.log", "ab")
+        self.process = subprocess.Popen(
+            self.args, cwd=ROOT, env=ENV, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def signal(self, sig) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def pg_version() -> str:
+    return sorted(os.listdir("/etc/postgresql"))[-1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except Exception:  # noqa: BLE001 - still coming up
+            pass
+        time.sleep(interval)
+    return False
+
+
+def http_ok(path: str) -> bool:
+    with urllib.request.urlopen(BASE + path, timeout=3) as response:
+        return response.status == 200
+
+
+def redis_ping() -> bool:
+    import redis
+
+    return redis.Redis(socket_timeout=1, socket_connect_timeout=1).ping()
+
+
+# --- traffic -------------------------------------------------------------------------------------
+
+
+class Browser:
+    """A cookie-keeping HTTP client, like one person's browser."""
+
+    def __init__(self):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
+
+    def csrf(self) -> str:
+        for cookie in self.jar:
+            if cookie.name == "csrftoken":
+                return cookie.value
+        self.get("/accounts/login/")
+        return self.csrf()
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(BASE + path))
+
+    def post(self, path: str, data: dict, htmx: bool = False) -> tuple[int, str]:
+        data = {**data, "csrfmiddlewaretoken": self.csrf()}
+        request = urllib.request.Request(BASE + path, data=urllib.parse.urlencode(data).encode(), method="POST")
+        request.add_header("Referer", BASE + "/")
+        if htmx:
+            request.add_header("HX-Request", "true")
+        return self._open(request)
+
+    def _open(self, request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace") + "\nLocation: " + exc.headers.get("Location", "")
+
+    def login(self, username: str) -> None:
+        self.post("/accounts/login/", {"username": username, "password": "chefshop-demo"})
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+stats = {"placed": [], "refused": [], "errors": [], "unknown": [], "owner_moves": 0, "driver_moves": 0}
+stats_lock = threading.Lock()
+stop = threading.Event()
+
+
+def customer(item_ids: list[int], slot_ids: list[int], seed: int) -> None:
+    n = 0
+    while not stop.is_set():
+        n += 1
+        browser = Browser()
+        key = str(uuid.uuid4())
+        try:
+            browser.post("/cart/add/", {"item": item_ids[(seed + n) % len(item_ids)]})
+            slot = slot_ids[(seed * 7 + n) % len(slot_ids)]
+            status, body = browser.post(
+                "/checkout/",
+                {
+                    "name": f"Soak {seed}-{n}",
+                    "email": f"soak{seed}@example.com",
+                    "phone": "0123 456789",
+                    "address": f"{n} Soak Street",
+                    "slot": slot,
+                    "idempotency_key": key,
+                },
+            )
+        except OSError:
+            with stats_lock:
+                stats["unknown"].append(key)  # the connection died: we cannot tell what happened
+            time.sleep(0.3)
+            continue
+        with stats_lock:
+            if status == 302:
+                stats["placed"].append(key)
+            elif status == 422:
+                stats["refused"].append(key)
+            else:
+                stats["errors"].append((key, status))
+        time.sleep(0.2)
+
+
+def owner() -> None:
+    browser = Browser()
+    while not stop.is_set():
+        try:
+            if "_auth" not in str(list(browser.jar)) and "sessionid" not in {c.name for c in browser.jar}:
+                browser.login("owner")
+            _, kitchen = browser.get("/owner/kitchen/")
+            for action, version in re.findall(
+                r'action="(/owner/kitchen/orders/[^"]+/)"[^>]*>.*?name="version" value="(\d+)"', kitchen, re.S
+            )[:3]:
+                browser.post(action, {"version": version}, htmx=True)
+                with stats_lock:
+                    stats["owner_moves"] += 1
+            _, dispatch = browser.get("/owner/dispatch/")
+            drivers = re.findall(r'<option value="(\d+)"', dispatch)
+            for action, version in re.findall(
+                r'action="(/owner/dispatch/\d+/assign/)".*?name="version" value="(\d+)"', dispatch, re.S
+            )[:3]:
+                if drivers:
+                    browser.post(
+                        action, {"version": version, "driver": drivers[int(version) % len(drivers)]}, htmx=True
+                    )
+                    with stats_lock:
+                        stats["owner_moves"] += 1
+        except OSError:
+            browser = Browser()
+        time.sleep(0.5)
+
+
+def driver(username: str) -> None:
+    browser = Browser()
+    logged_in = False
+    while not stop.is_set():
+        try:
+            if not logged_in:
+                browser.login(username)
+                logged_in = True
+            _, page = browser.get("/driver/")
+            match = re.search(
+                r'action="(/driver/deliveries/\d+/(start|delivered)/)".*?name="version" value="(\d+)"', page, re.S
+            )
+            if match:
+                path, _, version = match.groups()
+                if "delivered" in path and int(version) % 5 == 0:
+                    path = path.replace("delivered", "failed")
+                browser.post(path, {"version": version, "reason": "Nobody home"}, htmx=True)
+                with stats_lock:
+                    stats["driver_moves"] += 1
+        except OSError:
+            browser, logged_in = Browser(), False
+        time.sleep(0.5)
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    subprocess.run([PY, "scripts/createdb.py"], cwd=ROOT, env=ENV, check=True)
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=ENV, check=True)
+    subprocess.run([PY, "manage.py", "seed_demo"], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
+
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.db import close_old_connections
+    from django.utils import timezone
+
+    from catalog.models import MenuItem
+    from chefshop.schedules import ensure_schedules
+    from slots.models import DeliverySlot
+
+    ensure_schedules(
+        every={
+            "orders.tasks.notifications_sweep_job": 3,
+            "orders.tasks.orders_confirm_sweep_job": 3,
+            "slots.tasks.slots_sweep_job": 5,
+        }
+    )
+    now = timezone.now()
+    slots = [
+        DeliverySlot.objects.create(
+            start=now + timedelta(hours=2, minutes=17 * i),
+            end=now + timedelta(hours=3, minutes=17 * i),
+            order_cutoff=now + timedelta(hours=1),
+            capacity=25,
+            owner_edited=True,
+        )
+        for i in range(4)
+    ]
+    slot_ids = [s.pk for s in slots]
+    item_ids = list(MenuItem.objects.filter(available=True).values_list("pk", flat=True))
+    close_old_connections()
+
+    web = Proc("daphne", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT), "chefshop.asgi:application"])
+    worker = Proc("worker", [PY, "-m", "celery", "-A", "chefshop", "worker", "--concurrency", "2", "-l", "INFO"])
+    beat = Proc(
+        "beat", [PY, "-m", "celery", "-A", "chefshop", "beat", "-l", "INFO", "--schedule", str(LOGS / "beat-schedule")]
+    )
+    for proc in (web, worker, beat):
+        proc.start()
+    assert wait_until(lambda: http_ok("/accounts/login/"), 30), "daphne did not start"
+
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    catch_up: list[tuple[str, float]] = []
+    threads = [threading.Thread(target=customer, args=(item_ids, slot_ids, i), daemon=True) for i in range(4)]
+    threads += [threading.Thread(target=owner, daemon=True)]
+    threads += [threading.Thread(target=driver, args=(name,), daemon=True) for name in ("driver1", "driver2")]
+    faults = os.environ.get("SOAK_FAULT_KINDS", "postgres,redis,worker,daphne").split(",")
+    last_fault_at = time.time()
+    watched = slot_ids[0]
+    owner_browser = Browser()
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=shutil.which("chromium"),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = chromium.new_page()
+            page.goto(BASE + "/checkout/")
+            for thread in threads:
+                thread.start()
+            for number in range(FAULTS):
+                time.sleep(FAULT_EVERY)
+                fault = faults[number % len(faults)]
+                log(f"fault {number + 1}/{FAULTS}: {fault}")
+                last_fault_at = time.time()
+                if fault == "postgres":
+                    subprocess.run(
+                        [*PG_BASE, "-m", "immediate", pg_version(), "main", "restart"],
+                        check=True,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                elif fault == "redis":
+                    subprocess.run(
+                        ["redis-cli", "shutdown", "nosave"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
+                    time.sleep(2)
+                    subprocess.run(REDIS_START, check=True, stdout=subprocess.DEVNULL)
+                    wait_until(redis_ping, 10)
+                elif fault == "worker":
+                    worker.signal(signal.SIGKILL)
+                    worker.start()
+                elif fault == "daphne":
+                    web.signal(signal.SIGTERM)
+                    web.start()
+                    wait_until(lambda: http_ok("/accounts/login/"), 30)
+                # The open page must catch up with a change made after the outage within 30 s.
+                capacity = 100 + number
+                changed = time.time()
+                wait_until(lambda c=capacity: _owner_sets_capacity(owner_browser, watched, c), 15, interval=0.5)
+                caught = _wait_page(page, watched, capacity, 30)
+                catch_up.append((fault, round(time.time() - changed, 2) if caught else -1))
+                log(f"  page caught up: {catch_up[-1][1]} s")
+            chromium.close()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+    log("traffic stopped; letting the outbox drain")
+    drained = wait_until(_outbox_empty, DRAIN, interval=1)
+    drain_seconds = round(time.time() - last_fault_at, 1)
+    for proc in (beat, worker, web):
+        proc.signal(signal.SIGTERM)
+    return report(stats, catch_up, drained, drain_seconds, slot_ids)
+
+
+def _owner_sets_capacity(browser: Browser, slot_id: int, capacity: int) -> bool:
+    if "sessionid" not in {c.name for c in browser.jar}:
+        browser.login("owner")
+    status, _ = browser.post(f"/owner/slots/{slot_id}/capacity/", {"capacity": capacity}, htmx=True)
+    return status == 200
+
+
+def _reserved(slot_id: int) -> int:
+    from django.db import close_old_connections
+
+    from slots.models import DeliverySlot
+
+    close_old_connections()
+    return DeliverySlot.objects.get(pk=slot_id).reserved
+
+
+def _wait_page(page, slot_id: int, capacity: int, timeout: float) -> bool:
+    """The picker shows the slot's places left for the new capacity (whatever orders came meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = page.locator(f"#slot-{slot_id} .places").inner_text(timeout=2000)
+        match = re.search(r"(\d+) place", text)
+        if match and int(match.group(1)) == capacity - _reserved(slot_id):
+            return True
+        page.wait_for_timeout(250)
+    return False
+
+
+def _outbox_empty() -> bool:
+    from django.db import close_old_connections
+
+    from orders.models import Notification
+
+    close_old_connections()
+    return not Notification.objects.exclude(state="sent").exists()
+
+
+def report(stats, catch_up, drained, drain_seconds, slot_ids) -> int:
+    from django.db import close_old_connections
+
+    from deliveries.models import Delivery
+    from orders.models import Notification, Order
+    from slots.models import DeliverySlot
+
+    close_old_connections()
+    problems = []
+    keys = set(Order.objects.values_list("idempotency_key", flat=True))
+    keys = {str(k) for k in keys}
+    missing = [k for k in stats["placed"] if k not in keys]
+    phantom = [k for k in stats["refused"] + [k for k, _ in stats["errors"]] if k in keys]
+    if missing:
+        problems.append(f"{len(missing)} orders the client saw succeed do not exist")
+    if phantom:
+        problems.append(f"{len(phantom)} orders the client saw fail exist")
+    live = {"received", "confirmed", "prepping", "prepped", "out_for_delivery"}
+    for slot in DeliverySlot.objects.filter(pk__in=slot_ids):
+        count = Order.objects.filter(slot=slot, status__in=live).count()
+        if not (0 <= slot.reserved <= slot.capacity) or slot.reserved != count:
+            problems.append(f"slot {slot.pk}: reserved {slot.reserved}, capacity {slot.capacity}, live orders {count}")
+    legal = {
+        "": {"pending"},
+        "pending": {"assigned"},
+        "assigned": {"assigned", "out_for_delivery"},
+        "out_for_delivery": {"delivered", "failed"},
+    }
+    for delivery in Delivery.objects.prefetch_related("events"):
+        previous = ""
+        for event in delivery.events.all():
+            if event.to_status not in legal.get(previous, set()):
+                problems.append(f"delivery {delivery.pk}: illegal step {previous} → {event.to_status}")
+            previous = event.to_status
+    unsent = Notification.objects.exclude(state="sent").count()
+    if not drained or unsent:
+        problems.append(f"{unsent} notifications unsent {DRAIN} s after the last fault")
+    late_pages = [fault for fault, seconds in catch_up if seconds < 0 or seconds > 30]
+    if late_pages:
+        problems.append(f"open page did not catch up within 30 s after: {late_pages}")
+    summary = {
+        "faults": len(catch_up),
+        "orders_placed_seen_by_clients": len(stats["placed"]),
+        "refused_full_or_closed": len(stats["refused"]),
+        "errors_5xx_or_other": len(stats["errors"]),
+        "connection_lost_unknown_outcome": len(stats["unknown"]),
+        "owner_moves": stats["owner_moves"],
+        "driver_moves": stats["driver_moves"],
+        "orders_in_db": Order.objects.count(),
+        "deliveries_finished": Delivery.objects.filter(status__in=["delivered", "failed"]).count(),
+        "notifications_sent": Notification.objects.filter(state="sent").count(),
+        "outbox_drained_seconds_after_last_fault": drain_seconds,
+        "page_catch_up_seconds": catch_up,
+        "problems": problems,
+    }
+    print(json.dumps(summary, indent=2))
+    (LOGS / "summary.json").write_text(json.dumps(summary, indent=2))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
