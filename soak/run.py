@@ -23,14 +23,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.browser.conftest import REDIS_START  # noqa: E402 - one command to start the local Redis
+
 PY = sys.executable
 PORT = int(os.environ.get("SOAK_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 FAULTS = int(os.environ.get("SOAK_FAULTS", "12"))
 FAULT_EVERY = float(os.environ.get("SOAK_FAULT_EVERY", "15"))
 DRAIN = 60
-ENV = {
-    **os.environ,
+ENV = {  # the processes under test run as in production: without the test helpers' async escape hatch
+    **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
     "DATABASE_URL": "postgres:///chefshop_soak",
     "REDIS_URL": "redis://127.0.0.1:6379/3",
     "DJANGO_SETTINGS_MODULE": "chefshop.settings",
@@ -41,6 +43,8 @@ ENV = {
     "EMAIL_URL": "dummymail://",
     "PYTHONUNBUFFERED": "1",
 }
+# The harness reads the database between browser steps; Playwright keeps an event loop on this thread.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 os.environ.update(
     {
         k: ENV[k]
@@ -49,19 +53,6 @@ os.environ.update(
 )
 LOGS = ROOT / "var" / "soak"
 PG_BASE = ["pg_ctlcluster", "--skip-systemctl-redirect"]
-REDIS_START = [
-    "redis-server",
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-]
 
 
 def log(message: str) -> None:
@@ -162,7 +153,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-stats = {"placed": [], "refused": [], "errors": [], "unknown": [], "owner_moves": 0, "driver_moves": 0}
+stats = {"placed": [], "refused": [], "errors": [], "unknown": [], "not_sent": [], "owner_moves": 0, "driver_moves": 0}
 stats_lock = threading.Lock()
 stop = threading.Event()
 
@@ -187,9 +178,14 @@ def customer(item_ids: list[int], slot_ids: list[int], seed: int) -> None:
                     "idempotency_key": key,
                 },
             )
+        except ConnectionRefusedError:
+            with stats_lock:
+                stats["not_sent"].append(key)  # daphne was down: the request never left
+            time.sleep(0.3)
+            continue
         except OSError:
             with stats_lock:
-                stats["unknown"].append(key)  # the connection died: we cannot tell what happened
+                stats["unknown"].append(key)  # the connection died mid-request: either outcome is fine
             time.sleep(0.3)
             continue
         with stats_lock:
@@ -260,6 +256,10 @@ def driver(username: str) -> None:
 
 def main() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True) as conn:  # every run starts from nothing
+        conn.execute("DROP DATABASE IF EXISTS chefshop_soak WITH (FORCE)")
     subprocess.run([PY, "scripts/createdb.py"], cwd=ROOT, env=ENV, check=True)
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=ENV, check=True)
     subprocess.run([PY, "manage.py", "seed_demo"], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
@@ -347,7 +347,7 @@ def main() -> int:
                         ["redis-cli", "shutdown", "nosave"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                     )
                     time.sleep(2)
-                    subprocess.run(REDIS_START, check=True, stdout=subprocess.DEVNULL)
+                    subprocess.run(REDIS_START, check=True, stdout=subprocess.DEVNULL)  # same command as the tests use
                     wait_until(redis_ping, 10)
                 elif fault == "worker":
                     worker.signal(signal.SIGKILL)
@@ -364,15 +364,16 @@ def main() -> int:
                 catch_up.append((fault, round(time.time() - changed, 2) if caught else -1))
                 log(f"  page caught up: {catch_up[-1][1]} s")
             chromium.close()
-    finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=15)
-    log("traffic stopped; letting the outbox drain")
-    drained = wait_until(_outbox_empty, DRAIN, interval=1)
-    drain_seconds = round(time.time() - last_fault_at, 1)
-    for proc in (beat, worker, web):
-        proc.signal(signal.SIGTERM)
+        log("traffic stopped; letting the outbox drain")
+        drained = wait_until(_outbox_empty, DRAIN, interval=1)
+        drain_seconds = round(time.time() - last_fault_at, 1)
+    finally:
+        stop.set()
+        for proc in (beat, worker, web):
+            proc.signal(signal.SIGTERM)
     return report(stats, catch_up, drained, drain_seconds, slot_ids)
 
 
@@ -425,7 +426,7 @@ def report(stats, catch_up, drained, drain_seconds, slot_ids) -> int:
     keys = set(Order.objects.values_list("idempotency_key", flat=True))
     keys = {str(k) for k in keys}
     missing = [k for k in stats["placed"] if k not in keys]
-    phantom = [k for k in stats["refused"] + [k for k, _ in stats["errors"]] if k in keys]
+    phantom = [k for k in stats["refused"] + stats["not_sent"] + [k for k, _ in stats["errors"]] if k in keys]
     if missing:
         problems.append(f"{len(missing)} orders the client saw succeed do not exist")
     if phantom:
@@ -458,6 +459,7 @@ def report(stats, catch_up, drained, drain_seconds, slot_ids) -> int:
         "orders_placed_seen_by_clients": len(stats["placed"]),
         "refused_full_or_closed": len(stats["refused"]),
         "errors_5xx_or_other": len(stats["errors"]),
+        "connection_refused_not_sent": len(stats["not_sent"]),
         "connection_lost_unknown_outcome": len(stats["unknown"]),
         "owner_moves": stats["owner_moves"],
         "driver_moves": stats["driver_moves"],

@@ -1,6 +1,7 @@
 """A real daphne serving the test database, and headless Chromium driven by Playwright."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -169,3 +170,14 @@ def off_loop(fn, *args, **kwargs):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def order_in_browser(page, base_url: str, slot, dish: str = "Risotto") -> str:
+    """A customer adds a dish, checks out into ``slot`` and lands on the order page; returns its id."""
+    add_to_cart(page, base_url, dish)
+    page.goto(base_url + "/checkout/")
+    fill_checkout(page)
+    page.locator(f"#slot-input-{slot.pk}").check()
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
+    return page.url.rstrip("/").rsplit("/", 1)[1]

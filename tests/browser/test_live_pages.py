@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from orders import services as order_services
 from slots import services as slot_services
-from tests.browser.conftest import add_to_cart, fill_checkout, off_loop, restart_redis
+from tests.browser.conftest import add_to_cart, fill_checkout, off_loop, order_in_browser, restart_redis
 from tests.conftest import place_order
 from tests.factories import DeliverySlotFactory, MenuItemFactory, UserFactory
 
@@ -81,13 +81,8 @@ def test_order_page_follows_the_order_live(daphne_server, new_page):
     MenuItemFactory(name="Risotto")
     slot = DeliverySlotFactory(capacity=3)
     page = new_page()
-    add_to_cart(page, daphne_server.url, "Risotto")
-    _checkout(page, daphne_server.url)
-    fill_checkout(page)
-    page.locator(f"#slot-input-{slot.pk}").check()
-    page.get_by_role("button", name="Place order").click()
+    public_id = order_in_browser(page, daphne_server.url, slot)
     expect(page.locator(".live-indicator")).to_have_text("Live")
-    public_id = page.url.rstrip("/").rsplit("/", 1)[1]
     from orders.models import Order
 
     order = Order.objects.get(public_id=public_id)
@@ -104,11 +99,7 @@ def test_cancel_button_pushed_live_still_works(daphne_server, new_page):
     MenuItemFactory(name="Risotto")
     slot = DeliverySlotFactory(capacity=3)
     page = new_page()
-    add_to_cart(page, daphne_server.url, "Risotto")
-    _checkout(page, daphne_server.url)
-    fill_checkout(page)
-    page.locator(f"#slot-input-{slot.pk}").check()
-    page.get_by_role("button", name="Place order").click()
+    public_id = order_in_browser(page, daphne_server.url, slot)
     expect(page.locator(".live-indicator")).to_have_text("Live")
     # a push re-renders the status region (the current state again)
     page.evaluate("document.querySelector('#order-status').dataset.version = '0'")
@@ -116,7 +107,7 @@ def test_cancel_button_pushed_live_still_works(daphne_server, new_page):
     from orders.live import order_group, render_order_status
     from orders.models import Order
 
-    order = Order.objects.get()
+    order = Order.objects.get(public_id=public_id)
     off_loop(send_html, order_group(order.public_id), render_order_status(order))
     expect(page.locator("#order-status")).to_have_attribute("data-version", str(order.version), timeout=FAST)
     page.get_by_role("button", name="Cancel order").click()

@@ -7,20 +7,11 @@ from playwright.sync_api import expect
 
 from orders.models import Order
 from slots.models import DeliverySlot
-from tests.browser.conftest import add_to_cart, fill_checkout
+from tests.browser.conftest import order_in_browser
 from tests.factories import DeliverySlotFactory, MenuItemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 UNDO = 4
-
-
-def _order(page, base: str, slot) -> None:
-    add_to_cart(page, base, "Risotto")
-    page.goto(base + "/checkout/")
-    fill_checkout(page)
-    page.locator(f"#slot-input-{slot.pk}").check()
-    page.get_by_role("button", name="Place order").click()
-    expect(page).to_have_url(re.compile(r"/orders/"))
 
 
 def test_countdown_undo_and_confirmation_reach_every_page(processes, new_page):
@@ -40,7 +31,7 @@ def test_countdown_undo_and_confirmation_reach_every_page(processes, new_page):
 
     # when: a customer orders and takes it back in time
     customer = new_page()
-    _order(customer, base, slot)
+    order_in_browser(customer, base, slot)
     expect(customer.locator("#order-status")).to_contain_text("Received")
     expect(customer.locator("[data-countdown-until]")).to_have_text(re.compile(r"^[1-4] seconds?$"))
     customer.get_by_role("button", name="Undo order").click()
@@ -48,7 +39,7 @@ def test_countdown_undo_and_confirmation_reach_every_page(processes, new_page):
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
 
     # when: the customer orders again and waits
-    _order(customer, base, slot)
+    order_in_browser(customer, base, slot)
     # then: the window ends by itself; the order page and the kitchen board show it live
     expect(customer.locator("#order-status")).to_contain_text("Confirmed", timeout=(UNDO + 6) * 1000)
     expect(kitchen.locator(".card", has_text="Ada Lovelace")).to_have_count(1, timeout=2_000)
