@@ -39,6 +39,7 @@ lint: install
 
 # Not part of `make test`: these take minutes, and soak restarts the machine's PostgreSQL and Redis.
 bench: install services
+	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
 	$(PY) bench/run.py
 
 soak: install chromium services

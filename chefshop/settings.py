@@ -96,7 +96,10 @@ CHANNEL_LAYERS = {
             # redis-py 8 reads with a 5 s socket timeout by default, which cuts the layer's blocking
             # 5 s BZPOPMIN and drops every idle socket (django/channels_redis#422): wait longer.
             "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
-            "capacity": 500,
+            # One daphne process's sockets share one Redis key; each push is one entry there until
+            # the process has written it to every socket. Room for bursts: an entry is a few hundred
+            # bytes and expires after 30 s anyway.
+            "capacity": 5000,
             "expiry": 30,
         },
     }
