@@ -50,12 +50,15 @@ class SlotRuleFactory(factory.django.DjangoModelFactory):
 
 
 class DeliverySlotFactory(factory.django.DjangoModelFactory):
-    """An open slot starting a few hours (or ``n`` hours further) from now."""
+    """An open slot starting between three hours and six days from now."""
 
     class Meta:
         model = DeliverySlot
 
-    start = factory.Sequence(lambda n: timezone.now().replace(microsecond=0) + timedelta(hours=3 + n))
+    # Spread over the next ~6 days (the checkout shows 7), so any number of test slots stays visible.
+    start = factory.Sequence(
+        lambda n: timezone.now().replace(microsecond=0) + timedelta(hours=3, seconds=(n * 37) % (150 * 3600))
+    )
     end = factory.LazyAttribute(lambda s: s.start + timedelta(hours=1))
     order_cutoff = factory.LazyAttribute(lambda s: s.start - timedelta(hours=1))
     capacity = 5
