@@ -51,6 +51,8 @@ def check_group(name: str) -> str:
 
 def send_html(group: str, html: str) -> None:
     """Send one rendered fragment to every socket of ``group``. Never raises: a push is a side effect."""
+    if not html:
+        return
     try:
         async_to_sync(get_channel_layer().group_send)(check_group(group), {"type": PUSH_TYPE, "html": html})
     except Exception:  # noqa: BLE001 - Redis down or full: pages re-sync when they reconnect
@@ -85,7 +87,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         html = await database_sync_to_async(self.topic.render_current)(viewer, kwargs)
-        await self.send(text_data=html)
+        if html:  # nothing to show yet (no slots, no orders) is not an error
+            await self.send(text_data=html)
 
     async def disconnect(self, code) -> None:
         if self.group is not None:

@@ -187,3 +187,16 @@ def test_owner_and_driver_topics_need_the_role(slot):
         await ws.disconnect()
 
     scenario()
+
+
+def test_a_page_with_nothing_to_show_stays_connected():
+    """No slots at all: no frame on connect, and the socket stays up for the first push."""
+
+    @async_to_sync
+    async def scenario():
+        ws, connected = await _open("/ws/slots/", ORIGIN)
+        assert connected
+        assert await ws.receive_nothing(timeout=0.5)
+        await ws.disconnect()
+
+    scenario()
