@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from chefshop.models import TimelineEvent
+
 
 class Driver(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="driver")
@@ -42,19 +44,10 @@ class Delivery(models.Model):
         return f"Delivery {self.pk} ({self.get_status_display()})"
 
 
-class DeliveryEvent(models.Model):
+class DeliveryEvent(TimelineEvent):
+    """The delivery's timeline, written with each change."""
+
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=20, blank=True, choices=Delivery.Status.choices)
     to_status = models.CharField(max_length=20, choices=Delivery.Status.choices)
     driver = models.ForeignKey(Driver, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"

@@ -1,9 +1,9 @@
 """Every change to deliveries. Finishing a delivery finishes its order through the orders service."""
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from chefshop.statemachine import versioned_move
 from deliveries.models import Delivery, DeliveryEvent, Driver
 from deliveries.signals import delivery_changed
 from orders import selectors as order_selectors
@@ -65,20 +65,16 @@ def trip_snapshot(order: Order) -> dict:
 
 
 def _move(*, delivery: Delivery, to_status: str, version: int, actor=None, note: str = "", **fields) -> Delivery:
-    if version != delivery.version:  # the caller acted on an older page than the delivery we hold
-        raise StaleDelivery(current=delivery)
-    from_status = delivery.status
-    if to_status not in TRANSITIONS.get(from_status, set()):
-        raise IllegalTransition(
-            f"A delivery that is {delivery.get_status_display().lower()} cannot become {D(to_status).label.lower()}."
-        )
-    updated = Delivery.objects.filter(pk=delivery.pk, status=from_status, version=version).update(
-        status=to_status, version=F("version") + 1, updated_at=timezone.now(), **fields
-    )
-    if not updated:
-        raise StaleDelivery(current=Delivery.objects.select_related("driver", "order").get(pk=delivery.pk))
     old_driver_id = delivery.driver_id
-    delivery.refresh_from_db()
+    from_status = versioned_move(
+        delivery,
+        to_status=to_status,
+        version=version,
+        transitions=TRANSITIONS,
+        stale=StaleDelivery,
+        illegal=IllegalTransition,
+        **fields,
+    )
     DeliveryEvent.objects.create(
         delivery=delivery,
         from_status=from_status,

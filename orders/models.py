@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from chefshop.models import TimelineEvent
+
 
 class Cart(models.Model):
     """A cart lives in the database: by the browser's shopper token, or by the user once logged in."""
@@ -120,23 +122,12 @@ class OrderItem(models.Model):
         return self.unit_price * self.quantity
 
 
-class OrderEvent(models.Model):
+class OrderEvent(TimelineEvent):
     """The order's timeline: one row per status change, written with the change."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=20, blank=True, choices=Order.Status.choices)
     to_status = models.CharField(max_length=20, choices=Order.Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
 
 
 class Notification(models.Model):

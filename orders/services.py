@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import MenuItem
+from chefshop.statemachine import versioned_move
 from orders import notifications
 from orders.errors import CartError, EmptyCart, IllegalTransition, ItemUnavailable, StaleVersion
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
@@ -241,22 +242,16 @@ def order_transition(*, order: Order, to_status: str, version: int | None = None
     ``version`` is the version the caller saw (defaults to ``order.version``). The UPDATE is
     conditional on it, so of two people acting at once one wins and the other gets ``StaleVersion``.
     """
-    seen = order.version if version is None else version
-    if seen != order.version:  # the caller acted on an older page than the order we hold
-        raise StaleVersion(current=order)
-    from_status = order.status
-    if to_status not in TRANSITIONS.get(from_status, set()):
-        raise IllegalTransition(
-            f"An order that is {order.get_status_display().lower()} cannot become {S(to_status).label.lower()}."
-        )
-    changes = {"status": to_status, "version": F("version") + 1, "updated_at": timezone.now()}
-    if to_status == S.CONFIRMED:
-        changes["confirmed_at"] = order.confirmed_at = timezone.now()
-    updated = Order.objects.filter(pk=order.pk, status=from_status, version=seen).update(**changes)
-    if not updated:
-        raise StaleVersion(current=Order.objects.get(pk=order.pk))
-    order.status = to_status
-    order.version = seen + 1
+    changes = {"confirmed_at": timezone.now()} if to_status == S.CONFIRMED else {}
+    from_status = versioned_move(
+        order,
+        to_status=to_status,
+        version=order.version if version is None else version,
+        transitions=TRANSITIONS,
+        stale=StaleVersion,
+        illegal=IllegalTransition,
+        **changes,
+    )
     OrderEvent.objects.create(
         order=order,
         from_status=from_status,
