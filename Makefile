@@ -19,10 +19,14 @@ db: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules
 
+WEB_PORT ?= 8000
+WEB_PROCESSES ?= 2
+
 run: install
 	@scripts/services.sh || exit 1
 	@$(MAKE) --no-print-directory db
-	$(VENV)/bin/honcho start
+	@mkdir -p var
+	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) $(VENV)/bin/supervisord -n -c supervisord.conf
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

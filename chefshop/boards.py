@@ -1,22 +1,15 @@
 """Small helpers shared by the owner boards and the driver page."""
 
-import time
-
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 
 
-def board_version() -> int:
-    """A version for a whole-board fragment: taken before the board's queries, so a later render
-    never shows older data than an earlier one that the page may already show."""
-    return time.time_ns() // 1000
-
-
-def board_response(request, *, template: str, context: dict, status: int = 200, fallback: str) -> HttpResponse:
-    """htmx gets the fresh fragment (409 when the click was stale); a plain form post goes back to the page."""
+def card_response(request, *, html: str, status: int = 200, fallback: str) -> HttpResponse:
+    """htmx gets the card as it is now (409 when the click was stale; empty when the card left the
+    board); a plain form post goes back to the page."""
     if request.htmx:
-        return HttpResponse(render_to_string(template, context, request=request), status=status)
+        return HttpResponse(html, status=status)
     return redirect(fallback)
 
 
@@ -26,3 +19,38 @@ def parse_version(raw) -> int | None:
     except (TypeError, ValueError):
         return None
     return value if 0 < value < 2**31 else None
+
+
+def slot_head_card(*, prefix: str, region: str, row: dict, is_open: bool, open_url: str, noun: str):
+    """The heading card of one slot on a board: its window and how many cards it holds. A slot in
+    progress shows its cards below it; a later one says how many and opens them on request.
+
+    ``row`` has ``slot_id``, ``start``, ``end``, ``count`` and ``versions`` (a sum of its rows' versions
+    that grows with every change of any of them); the card's version adds whether it is open, which
+    only ever turns on as time goes by.
+    """
+    from chefshop.live import Card
+
+    card_id = f"{prefix}{row['slot_id']}"
+    version = row["versions"] * 2 + int(is_open)
+    if not row["count"]:
+        return Card(id=card_id, version=version, region=region, html=None)
+    html = render_to_string(
+        "owner/_slot_head.html",
+        {
+            "card_id": card_id,
+            "version": version,
+            "sort": f"{row['start']:%Y%m%d%H%M}{row['slot_id']:012d}0",
+            "row": row,
+            "is_open": is_open,
+            "open_url": open_url,
+            "noun": noun,
+        },
+    )
+    return Card(id=card_id, version=version, region=region, html=html)
+
+
+def slot_sort(slot, pk: int, *, after=None) -> str:
+    """Sort key of a card under its slot's heading: after the heading, then by ``after`` and pk."""
+    tail = f"{after:%Y%m%d%H%M%S%f}" if after is not None else ""
+    return f"{slot.start:%Y%m%d%H%M}{slot.pk:012d}1{tail}{pk:012d}"

@@ -1,13 +1,31 @@
-"""The live layer: one consumer for every live page, topic registry and the push helper.
+"""The live layer: cards, the topic registry, the per-process hub and the one consumer of every live page.
 
-It knows no app. Each app registers its topics (who may subscribe and how to render the page's
-live regions now) and pushes its own fragments after commit. A push is rendered once per group
-and fanned out by the Redis channel layer; the consumer only forwards it.
+It knows no app. Each app's ``live.py`` registers its topics: who may subscribe (the group to join),
+the versions of the cards a group's pages show, and how to render the cards for some changed keys.
+
+How a change reaches a screen:
+
+1. A service changes rows; the app's ``live.py`` hears the app's signal and calls :func:`notify`
+   with the group and the keys that changed. After commit that is one small Redis PUBLISH (the
+   Pub/Sub channel layer): no rendering, no per-socket work in the writer.
+2. Each web process runs one :class:`Hub`. It is subscribed to the groups its own sockets watch, so
+   it receives the message once, however many sockets it holds. It gathers changed keys and flushes
+   them at most every ``LIVE_FLUSH_SECONDS``: each changed card is rendered once, from the database as
+   it is now (so the newest version always wins), and one frame goes to each socket of the group.
+3. Every ``LIVE_DIGEST_SECONDS`` the hub compares the card versions in the database with the ones it
+   last sent, and pushes what differs. A push lost anywhere (Redis blip, a missed subscription, a
+   message published while the process was reconnecting) is thus repaired without any help from the
+   layer's reconnect hooks, which channels_redis 4.3 never calls.
+
+A page applies a card only if its version is newer than the one it shows (``static/js/live.js``).
 """
 
+import asyncio
+import json
 import logging
 import re
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -16,31 +34,69 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,99}$")
-PUSH_TYPE = "html.push"
+CHANGED_TYPE = "live.changed"
+# The version of a removal whose row was deleted: newer than anything a page can show.
+GONE_FOR_GOOD = 2**53 - 1
 
+
+@dataclass(frozen=True)
+class Card:
+    """One row's fragment on a page: ``html`` is None when the row has left the region.
+
+    ``on_request`` marks a card that pages show only once someone opened its group (the orders of a
+    later slot): it is pushed when it changes, but it is no part of the snapshot or the digest.
+    """
+
+    id: str
+    version: int
+    region: str
+    html: str | None
+    on_request: bool = False
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "v": self.version, "region": self.region, "html": self.html}
+
+
+# A group's card versions: card id → (version, key). The key is what the topic's ``cards`` renders.
+Versions = dict[str, tuple[int, str]]
 # Topic callables receive a "viewer" with ``user`` and ``session`` (like a request) and the URL's
 # keyword arguments. ``authorize`` returns the group to join, or None to refuse.
 Authorize = Callable[[Any, dict], str | None]
-RenderCurrent = Callable[[Any, dict], str]
 
 
 @dataclass(frozen=True)
 class Topic:
     name: str
     authorize: Authorize
-    render_current: RenderCurrent
+    versions: Callable[[str], Versions]
+    cards: Callable[[str, list[str]], list[Card]]
+    regions: tuple[str, ...]
 
 
 _topics: dict[str, Topic] = {}
 
 
-def register_topic(name: str, *, authorize: Authorize, render_current: RenderCurrent) -> None:
-    _topics[name] = Topic(name=name, authorize=authorize, render_current=render_current)
+def register_topic(
+    name: str,
+    *,
+    authorize: Authorize,
+    versions: Callable[[str], Versions],
+    cards: Callable[[str, list[str]], list[Card]],
+    regions: Iterable[str],
+) -> Topic:
+    topic = Topic(name=name, authorize=authorize, versions=versions, cards=cards, regions=tuple(regions))
+    _topics[name] = topic
+    return topic
+
+
+def topic(name: str) -> Topic:
+    return _topics[name]
 
 
 def check_group(name: str) -> str:
@@ -49,32 +105,291 @@ def check_group(name: str) -> str:
     return name
 
 
-def send_html(group: str, html: str) -> None:
-    """Send one rendered fragment to every socket of ``group``. Never raises: a push is a side effect."""
-    if not html:
+# --- rendering ----------------------------------------------------------------------------------
+
+
+class CardCache:
+    """Rendered cards by (id, version): a card whose version did not change is never rendered again.
+
+    Safe because a card's version changes whenever anything it shows changes (that is the rule every
+    topic keeps). Bounded, least recently used first out.
+    """
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self._cards: OrderedDict[tuple[str, int], Card] = OrderedDict()
+
+    def get(self, card_id: str, version: int) -> Card | None:
+        card = self._cards.get((card_id, version))
+        if card is not None:
+            self._cards.move_to_end((card_id, version))
+        return card
+
+    def put(self, card: Card) -> None:
+        if card.html is None:
+            return
+        self._cards[(card.id, card.version)] = card
+        self._cards.move_to_end((card.id, card.version))
+        while len(self._cards) > self.size:
+            self._cards.popitem(last=False)
+
+    def clear(self) -> None:
+        self._cards.clear()
+
+
+card_cache = CardCache()
+
+
+def render_cards(topic: Topic, group: str, keys: Iterable[str]) -> list[Card]:
+    """The topic's cards for these keys as they are now (removals included), remembered for later."""
+    keys = sorted(set(keys))
+    if not keys:
+        return []
+    cards = topic.cards(group, keys)
+    for card in cards:
+        card_cache.put(card)
+    return cards
+
+
+def snapshot(topic: Topic, group: str) -> tuple[Versions, list[Card]]:
+    """Every card of the group's regions now: the versions in one query, unchanged cards from the cache,
+    the others rendered in one go."""
+    versions = topic.versions(group)
+    cached: dict[str, Card] = {}
+    missing: list[str] = []
+    for card_id, (version, key) in versions.items():
+        card = card_cache.get(card_id, version)
+        if card is None:
+            missing.append(key)
+        else:
+            cached[card_id] = card
+    fresh = {card.id: card for card in render_cards(topic, group, missing) if card.html is not None}
+    cards = [cached.get(card_id) or fresh.get(card_id) for card_id in versions]
+    return versions, [card for card in cards if card is not None]
+
+
+def frame(cards: Iterable[Card], *, sync: Iterable[str] = ()) -> str:
+    """One websocket frame: the cards, and for a snapshot the regions it describes whole."""
+    payload: dict[str, Any] = {"cards": [card.as_json() for card in cards]}
+    sync = list(sync)
+    if sync:
+        payload["sync"] = sync
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def snapshot_frame(topic_name: str, group: str) -> str:
+    """A whole-regions frame for a page's htmx/JSON reply (e.g. opening a collapsed slot)."""
+    chosen = topic(topic_name)
+    return frame(snapshot(chosen, group)[1])
+
+
+# --- writers ------------------------------------------------------------------------------------
+
+
+def publish(group: str, keys: Iterable[str]) -> None:
+    """Tell every web process that these keys of ``group`` changed. Never raises: a push is a side
+    effect, and what a page misses is caught up by the digest."""
+    keys = sorted({str(key) for key in keys})
+    if not keys:
         return
     try:
-        async_to_sync(get_channel_layer().group_send)(check_group(group), {"type": PUSH_TYPE, "html": html})
-    except Exception:  # noqa: BLE001 - Redis down or full: pages re-sync when they reconnect
-        logger.warning("live push to %s failed", group, exc_info=True)
+        layer = get_channel_layer()
+        async_to_sync(layer.group_send)(check_group(group), {"type": CHANGED_TYPE, "group": group, "keys": keys})
+    except Exception:  # noqa: BLE001 - Redis down: open pages converge through the digest
+        logger.warning("live notify to %s failed", group, exc_info=True)
 
 
-def push_on_commit(group: str, render: Callable[[], str]) -> None:
-    """After the current transaction commits, render once and send to the group."""
+def notify(group: str, *keys: Any) -> None:
+    """After the current transaction commits, say that these keys of ``group`` changed."""
+    transaction.on_commit(lambda: publish(group, keys), robust=True)
 
-    def push() -> None:
-        send_html(group, render())
 
-    transaction.on_commit(push, robust=True)
+# --- the per-process hub ------------------------------------------------------------------------
+
+
+class Hub:
+    """One per web process: subscribes to the groups its sockets watch, renders each changed card once
+    per flush, and hands the frame to every local socket in memory."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel: str | None = None
+        self.members: dict[str, set[Any]] = {}
+        self.topics: dict[str, Topic] = {}
+        self.subscribed: set[str] = set()
+        self.sent: dict[str, dict[str, int]] = {}
+        self.pending: dict[str, set[str]] = {}
+        self.wake = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.flushes = 0
+
+    def start(self) -> None:
+        if not self.tasks:
+            self.tasks = [
+                asyncio.ensure_future(self._receive_loop()),
+                asyncio.ensure_future(self._flush_loop()),
+                asyncio.ensure_future(self._digest_loop()),
+            ]
+
+    async def join(self, consumer, chosen: Topic, group: str) -> None:
+        self.members.setdefault(group, set()).add(consumer)
+        self.topics[group] = chosen
+        await self._subscribe(group)
+
+    async def leave(self, consumer, group: str) -> None:
+        members = self.members.get(group)
+        if members is None:
+            return
+        members.discard(consumer)
+        if members:
+            return
+        for table in (self.members, self.topics, self.sent, self.pending):
+            table.pop(group, None)
+        if group in self.subscribed and self.channel is not None:
+            self.subscribed.discard(group)
+            try:
+                await self.layer.group_discard(group, self.channel)
+            except Exception:  # noqa: BLE001 - Redis gone: the subscription went with the connection
+                logger.info("live: unsubscribe from %s failed", group)
+
+    async def snapshot(self, group: str) -> str:
+        chosen = self.topics[group]
+        versions, cards = await database_sync_to_async(snapshot)(chosen, group)
+        if group not in self.sent:  # the first page of this group here: what it shows is what was sent
+            self.sent[group] = {card_id: version for card_id, (version, _) in versions.items()}
+        return frame(cards, sync=chosen.regions)
+
+    async def _subscribe(self, group: str) -> None:
+        if group in self.subscribed or self.channel is None:
+            return  # no channel yet (Redis down at start): the receive loop subscribes when it has one
+        try:
+            await self.layer.group_add(group, self.channel)
+            self.subscribed.add(group)
+        except Exception:  # noqa: BLE001 - Redis down: the digest keeps the page right until we can
+            logger.warning("live: subscribe to %s failed; retrying", group)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                if self.channel is None:
+                    self.channel = await self.layer.new_channel(prefix="live-hub.")
+                    self.subscribed.clear()
+                for group in [g for g in self.members if g not in self.subscribed]:
+                    await self._subscribe(group)
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis away: keep trying, pages converge by digest meanwhile
+                logger.warning("live: receiving failed; retrying", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            group = message.get("group")
+            if group in self.members:
+                self.pending.setdefault(group, set()).update(message.get("keys", ()))
+                self.wake.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            batch, self.pending = self.pending, {}
+            for group, keys in batch.items():
+                try:
+                    await self._flush_group(group, keys)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - one bad render must not stop the others; the digest retries
+                    logger.exception("live: flushing %s failed", group)
+            self.flushes += 1
+            # Changes arriving from now on wait for the next flush: a burst costs a socket one frame per
+            # card per interval, carrying the newest version.
+            await asyncio.sleep(settings.LIVE_FLUSH_SECONDS)
+
+    async def _flush_group(self, group: str, keys: set[str]) -> None:
+        chosen = self.topics.get(group)
+        if chosen is None:
+            return
+        cards = await database_sync_to_async(render_cards)(chosen, group, keys)
+        self.send_cards(group, cards)
+
+    def send_cards(self, group: str, cards: list[Card]) -> None:
+        sent = self.sent.setdefault(group, {})
+        changed = []
+        for card in cards:
+            if card.html is None:
+                sent.pop(card.id, None)
+                changed.append(card)
+            elif card.on_request:
+                changed.append(card)
+            elif sent.get(card.id) != card.version:
+                sent[card.id] = card.version
+                changed.append(card)
+        if not changed:
+            return
+        text = frame(changed)
+        for consumer in list(self.members.get(group, ())):
+            consumer.push(text)
+
+    async def _digest_loop(self) -> None:
+        while True:
+            await asyncio.sleep(settings.LIVE_DIGEST_SECONDS)
+            try:
+                await self.digest()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - database away: try again next round
+                logger.warning("live: digest failed", exc_info=True)
+
+    async def digest(self) -> int:
+        """Compare every watched group's card versions with what was sent; queue what differs.
+        Returns the number of cards found out of date."""
+        behind = 0
+        for group in list(self.members):
+            chosen = self.topics.get(group)
+            if chosen is None:
+                continue
+            current = await database_sync_to_async(chosen.versions)(group)
+            sent = self.sent.setdefault(group, {})
+            stale = {key for card_id, (version, key) in current.items() if sent.get(card_id) != version}
+            gone = [
+                Card(id=card_id, version=sent[card_id], region="", html=None)
+                for card_id in sent
+                if card_id not in current
+            ]
+            if gone:
+                behind += len(gone)
+                self.send_cards(group, gone)
+            if stale:
+                behind += len(stale)
+                self.pending.setdefault(group, set()).update(stale)
+                self.wake.set()
+        return behind
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def get_hub() -> Hub:
+    """This process's hub, started with the first socket (daphne has no startup hook)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(get_channel_layer())
+        hub.start()
+    return hub
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    """Serves every live page: authorise the topic, join its group, send the current state."""
+    """Serves every live page: authorise the topic, join the process's hub, send the current state."""
+
+    # Sockets need no channel of their own: the hub holds the one subscription per group per process.
+    channel_layer_alias = "live-sockets-use-the-hub"
 
     def __init__(self, topic: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.topic = _topics[topic]
         self.group: str | None = None
+        self.hub: Hub | None = None
 
     async def connect(self) -> None:
         kwargs = self.scope.get("url_route", {}).get("kwargs", {})
@@ -84,18 +399,22 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)  # before accept: the handshake is refused with 403
             return
         self.group = check_group(group)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        html = await database_sync_to_async(self.topic.render_current)(viewer, kwargs)
-        if html:  # nothing to show yet (no slots, no orders) is not an error
-            await self.send(text_data=html)
+        self.hub = get_hub()
+        await self.hub.join(self, self.topic, self.group)
+        await self.send(text_data=await self.hub.snapshot(self.group))
 
     async def disconnect(self, code) -> None:
-        if self.group is not None:
-            try:
-                await self.channel_layer.group_discard(self.group, self.channel_name)
-            except Exception:  # noqa: BLE001 - Redis gone: the group entry expires by itself
-                logger.info("group_discard failed for %s", self.group)
+        if self.hub is not None and self.group is not None:
+            await self.hub.leave(self, self.group)
 
-    async def html_push(self, event) -> None:
-        await self.send(text_data=event["html"])
+    def push(self, text: str) -> None:
+        """Hand a frame to this socket. Daphne's send only queues it on the transport, so a slow socket
+        never holds up the others."""
+        asyncio.ensure_future(self._push(text))
+
+    async def _push(self, text: str) -> None:
+        try:
+            await self.send(text_data=text)
+        except Exception:  # noqa: BLE001 - the socket went away meanwhile
+            logger.debug("live: push to a closed socket")

@@ -22,6 +22,9 @@ env = environ.Env(
     CURRENCY_SYMBOL=(str, "€"),
     SHOP_EMAIL=(str, "kitchen@chefshop.localhost"),
     NOTIFICATION_SWEEP_AFTER=(int, 30),
+    DB_POOL_MAX=(int, 8),
+    LIVE_FLUSH_MS=(int, 50),
+    LIVE_DIGEST_SECONDS=(float, 10.0),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -83,7 +86,16 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL")}
+# Persistent connections through psycopg's pool (CONN_MAX_AGE leaks connections under daphne, whose
+# sync threads never see request_finished for websockets). Each process holds at most DB_POOL_MAX:
+# keep (web processes + worker concurrency + beat) × DB_POOL_MAX below PostgreSQL's max_connections.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": 1,
+    "max_size": env("DB_POOL_MAX"),
+    "timeout": 10,
+    "max_idle": 60,
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -91,19 +103,20 @@ REDIS_URL = env("REDIS_URL")
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Redis Pub/Sub: one PUBLISH per push reaches every web process once, and each process hands it
+        # to its own sockets in memory (chefshop/live.py). Nothing queues per socket, so nothing is dropped
+        # for being "over capacity"; what a process misses during a Redis blip is caught up by the digest.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # redis-py 8 reads with a 5 s socket timeout by default, which cuts the layer's blocking
-            # 5 s BZPOPMIN and drops every idle socket (django/channels_redis#422): wait longer.
+            # redis-py 8 reads with a 5 s socket timeout by default (django/channels_redis#422).
             "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
-            # One daphne process's sockets share one Redis key; each push is one entry there until
-            # the process has written it to every socket. Room for bursts: an entry is a few hundred
-            # bytes and expires after 30 s anyway.
-            "capacity": 5000,
-            "expiry": 30,
         },
     }
 }
+# How often a web process flushes the cards changed since its last flush (newest version wins), and how
+# often it checks the versions of every card its open pages show against the database.
+LIVE_FLUSH_SECONDS = env("LIVE_FLUSH_MS") / 1000
+LIVE_DIGEST_SECONDS = env("LIVE_DIGEST_SECONDS")
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None

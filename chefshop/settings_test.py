@@ -12,3 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # (and start their worker and daphne with it in the environment).
 ORDER_UNDO_SECONDS = env.int("ORDER_UNDO_SECONDS", 0)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+# The test process itself creates and drops its database, which an idle pooled connection would hold
+# open; the daphne and Celery processes the tests start use the pool as in production.
+if not env.bool("DB_POOL_IN_TESTS", False):
+    DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405

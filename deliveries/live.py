@@ -1,14 +1,31 @@
-"""What the deliveries app pushes: the dispatch board to owners, each driver's trips to that driver."""
+"""What the deliveries app pushes: one card per delivery to the dispatch board (waiting ones under
+a heading per slot), and each driver's trips to that driver's phone."""
 
-from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 from chefshop import live
+from chefshop.boards import slot_head_card, slot_sort
 from chefshop.roles import driver_of, is_owner
-from deliveries.models import Driver
+from deliveries import selectors
+from deliveries.models import Delivery
 from deliveries.signals import delivery_changed
-from deliveries.views import dispatch_context, driver_context
+from slots.selectors import slots_in_progress
+
+D = Delivery.Status
+PENDING_REGION = "dispatch-pending"
+ROAD_REGION = "dispatch-road"
+FINISHED_REGION = "dispatch-finished"
+TRIPS_REGION = "driver-trips"
+REGION_OF = {
+    D.PENDING: PENDING_REGION,
+    D.ASSIGNED: ROAD_REGION,
+    D.OUT_FOR_DELIVERY: ROAD_REGION,
+    D.DELIVERED: FINISHED_REGION,
+    D.FAILED: FINISHED_REGION,
+}
 
 
 def dispatch_group() -> str:
@@ -19,23 +36,153 @@ def driver_group(driver_id: int) -> str:
     return f"driver.{driver_id}"
 
 
-def render_dispatch(viewer=None, kwargs=None) -> str:
-    return render_to_string("deliveries/_dispatch_board.html", {**dispatch_context(), "push": True})
+# --- dispatch board -----------------------------------------------------------------------------
 
 
-def render_driver(driver: Driver, *, new_id: int | None = None) -> str:
-    return render_to_string("deliveries/_driver_trips.html", {**driver_context(driver, new_id=new_id), "push": True})
+def _dispatch_sort(delivery: Delivery) -> str:
+    if delivery.status == D.PENDING:
+        return slot_sort(delivery.order.slot, delivery.pk)
+    if delivery.status in (D.DELIVERED, D.FAILED):  # newest first
+        return f"{10**17 - int(delivery.updated_at.timestamp() * 1_000_000):018d}"
+    name = delivery.driver.name.casefold() if delivery.driver else ""
+    return f"{name[:40]:<40}{delivery.slot_start:%Y%m%d%H%M}{delivery.pk:012d}"
+
+
+def render_dispatch_card(delivery: Delivery, *, drivers=None, message: str = "", error: bool = False) -> str:
+    return render_to_string(
+        "deliveries/_dispatch_card.html",
+        {
+            "delivery": delivery,
+            "drivers": selectors.drivers_active() if drivers is None else drivers,
+            "region": REGION_OF[delivery.status],
+            "sort": _dispatch_sort(delivery),
+            "message": message,
+            "error": error,
+        },
+    )
+
+
+def _is_open(row: dict, in_progress: set[int], now) -> bool:
+    return row["end"] <= now or row["slot_id"] in in_progress
+
+
+def _heads(rows, in_progress, now) -> list[live.Card]:
+    return [
+        slot_head_card(
+            prefix="dispatch-slot-",
+            region=PENDING_REGION,
+            row=row,
+            is_open=_is_open(row, in_progress, now),
+            open_url=reverse("deliveries:dispatch_slot", args=[row["slot_id"]]),
+            noun="delivery",
+        )
+        for row in rows
+    ]
+
+
+def _dispatch_versions(group: str) -> live.Versions:
+    now = timezone.now()
+    in_progress = slots_in_progress(now=now)
+    versions: live.Versions = {}
+    open_slots = []
+    for row in selectors.pending_slots(now=now):
+        if not row["count"]:
+            continue
+        is_open = _is_open(row, in_progress, now)
+        versions[f"dispatch-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
+        if is_open:
+            open_slots.append(row["slot_id"])
+    for pk, version in selectors.dispatch_versions(open_slot_ids=open_slots, now=now):
+        versions[f"delivery-{pk}"] = (version, f"delivery:{pk}")
+    return versions
+
+
+def dispatch_cards(keys: list[str], *, on_request: bool = False) -> list[live.Card]:
+    delivery_ids = [int(key[9:]) for key in keys if key.startswith("delivery:")]
+    slot_ids = {int(key[5:]) for key in keys if key.startswith("slot:")}
+    deliveries = selectors.deliveries_for_cards(delivery_ids=delivery_ids) if delivery_ids else []
+    slot_ids |= {delivery.order.slot_id for delivery in deliveries}
+    now = timezone.now()
+    in_progress = slots_in_progress(now=now)
+    rows = selectors.pending_slots(now=now, slot_ids=slot_ids)
+    cards = _heads(rows, in_progress, now)
+    open_slots = {row["slot_id"] for row in rows if _is_open(row, in_progress, now)}
+    drivers = selectors.drivers_active() if deliveries else []
+    for delivery in sorted(deliveries, key=lambda d: (d.slot_start, d.pk)):
+        waiting_later = delivery.status == D.PENDING and delivery.order.slot_id not in open_slots
+        cards.append(
+            live.Card(
+                id=f"delivery-{delivery.pk}",
+                version=delivery.version,
+                region=REGION_OF[delivery.status],
+                html=render_dispatch_card(delivery, drivers=drivers),
+                on_request=on_request or waiting_later,
+            )
+        )
+    return cards
+
+
+def dispatch_slot_cards(*, slot_id: int) -> list[live.Card]:
+    """The deliveries of a later slot waiting for a driver, opened on request from its heading."""
+    ids = selectors.pending_delivery_ids(slot_id=slot_id)
+    return dispatch_cards([f"delivery:{pk}" for pk in ids] + [f"slot:{slot_id}"], on_request=True)
+
+
+def dispatch_board_cards() -> list[live.Card]:
+    return live.snapshot(live.topic("dispatch"), dispatch_group())[1]
+
+
+# --- the driver's phone -------------------------------------------------------------------------
+
+
+def _trip_sort(delivery: Delivery) -> str:
+    return f"{int(delivery.status != D.OUT_FOR_DELIVERY)}{delivery.slot_start:%Y%m%d%H%M}{delivery.pk:012d}"
+
+
+def render_trip(delivery: Delivery, *, message: str = "", error: bool = False) -> str:
+    return render_to_string(
+        "deliveries/_trip.html",
+        {"delivery": delivery, "sort": _trip_sort(delivery), "message": message, "error": error},
+    )
+
+
+def _driver_id(group: str) -> int:
+    return int(group.split(".", 1)[1])
+
+
+def _driver_versions(group: str) -> live.Versions:
+    return {
+        f"trip-{pk}": (version, f"delivery:{pk}")
+        for pk, version in selectors.driver_delivery_versions(driver_id=_driver_id(group))
+    }
+
+
+def _driver_cards(group: str, keys: list[str]) -> list[live.Card]:
+    driver_id = _driver_id(group)
+    deliveries = selectors.deliveries_for_cards(delivery_ids=[int(key[9:]) for key in keys])
+    cards = []
+    for delivery in deliveries:
+        mine = delivery.driver_id == driver_id and delivery.status in (D.ASSIGNED, D.OUT_FOR_DELIVERY)
+        cards.append(
+            live.Card(
+                id=f"trip-{delivery.pk}",
+                version=delivery.version,
+                region=TRIPS_REGION,
+                html=render_trip(delivery) if mine else None,
+            )
+        )
+    return cards
+
+
+def driver_trip_cards(driver) -> list[live.Card]:
+    return live.snapshot(live.topic("driver"), driver_group(driver.pk))[1]
 
 
 @receiver(delivery_changed, dispatch_uid="deliveries.live.push_delivery")
-def push_delivery(sender, delivery_id: int, driver_ids: set[int], assigned_to: int | None = None, **kwargs) -> None:
-    def push() -> None:
-        live.send_html(dispatch_group(), render_dispatch())
-        for driver in Driver.objects.filter(pk__in=driver_ids):
-            new_id = delivery_id if driver.pk == assigned_to else None
-            live.send_html(driver_group(driver.pk), render_driver(driver, new_id=new_id))
-
-    transaction.on_commit(push, robust=True)
+def push_delivery(sender, delivery_id: int, driver_ids: set[int], **kwargs) -> None:
+    live.notify(dispatch_group(), f"delivery:{delivery_id}")
+    for driver_id in driver_ids:
+        live.notify(driver_group(driver_id), f"delivery:{delivery_id}")
 
 
 def _authorize_driver(viewer, kwargs) -> str | None:
@@ -46,8 +193,10 @@ def _authorize_driver(viewer, kwargs) -> str | None:
 live.register_topic(
     "dispatch",
     authorize=lambda viewer, kwargs: dispatch_group() if is_owner(viewer.user) else None,
-    render_current=render_dispatch,
+    versions=_dispatch_versions,
+    cards=lambda group, keys: dispatch_cards(keys),
+    regions=[PENDING_REGION, ROAD_REGION, FINISHED_REGION],
 )
 live.register_topic(
-    "driver", authorize=_authorize_driver, render_current=lambda viewer, kwargs: render_driver(driver_of(viewer.user))
+    "driver", authorize=_authorize_driver, versions=_driver_versions, cards=_driver_cards, regions=[TRIPS_REGION]
 )

@@ -1,5 +1,4 @@
-from dataclasses import dataclass, field
-
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from deliveries.models import Delivery, Driver
@@ -7,40 +6,55 @@ from deliveries.models import Delivery, Driver
 D = Delivery.Status
 
 
-@dataclass
-class DispatchBoard:
-    pending: list[Delivery]
-    drivers: list[Driver]
-    by_driver: list[tuple[Driver, list[Delivery]]] = field(default_factory=list)
-    finished: list[Delivery] = field(default_factory=list)
+FINISHED_SHOWN = 30  # the dispatch board's "finished today" keeps the latest few
 
 
-def dispatch_board(*, now=None) -> DispatchBoard:
-    """Everything the dispatch board shows, in three queries however many deliveries exist."""
-    today = timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
-    drivers = list(Driver.objects.filter(active=True).order_by("name"))
-    deliveries = list(
-        Delivery.objects.filter(status__in=[D.PENDING, D.ASSIGNED, D.OUT_FOR_DELIVERY])
-        .select_related("order", "order__slot", "driver")
-        .order_by("slot_start", "pk")
+def _today(now=None):
+    return timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def drivers_active() -> list[Driver]:
+    return list(Driver.objects.filter(active=True).order_by("name"))
+
+
+def pending_slots(*, now=None, slot_ids=None) -> list[dict]:
+    """Per slot (today's and later) with deliveries: ``slot_id``, ``start``, ``end``, ``count`` (waiting
+    for a driver) and ``versions`` (sum of the versions of all its deliveries). One query."""
+    rows = Delivery.objects.filter(order__slot__start__gte=_today(now))
+    if slot_ids is not None:
+        rows = rows.filter(order__slot_id__in=slot_ids)
+    return list(
+        rows.values(slot_id=F("order__slot_id"), start=F("order__slot__start"), end=F("order__slot__end"))
+        .annotate(count=Count("pk", filter=Q(status=D.PENDING)), versions=Sum("version"))
+        .order_by("start")
+    )
+
+
+def dispatch_versions(*, open_slot_ids, now=None) -> list[tuple[int, int]]:
+    """(pk, version) of every delivery card the board shows in full: waiting in an open slot, on the
+    road, or finished today (the latest few). Two queries."""
+    active = list(
+        Delivery.objects.filter(
+            Q(status=D.PENDING, order__slot_id__in=open_slot_ids) | Q(status__in=[D.ASSIGNED, D.OUT_FOR_DELIVERY])
+        ).values_list("pk", "version")
     )
     finished = list(
-        Delivery.objects.filter(status__in=[D.DELIVERED, D.FAILED], updated_at__gte=today)
-        .select_related("order", "driver")
+        Delivery.objects.filter(status__in=[D.DELIVERED, D.FAILED], updated_at__gte=_today(now))
         .order_by("-updated_at")
+        .values_list("pk", "version")[:FINISHED_SHOWN]
     )
-    active: dict[int, list[Delivery]] = {}
-    for delivery in deliveries:
-        if delivery.driver_id is not None:
-            active.setdefault(delivery.driver_id, []).append(delivery)
-    known = {driver.pk: driver for driver in drivers}
-    extra = {d.driver_id: d.driver for d in deliveries if d.driver_id and d.driver_id not in known}
-    by_driver = [(driver, active.get(driver.pk, [])) for driver in [*drivers, *extra.values()]]
-    return DispatchBoard(
-        pending=[d for d in deliveries if d.status == D.PENDING],
-        drivers=drivers,
-        by_driver=by_driver,
-        finished=finished,
+    return active + finished
+
+
+def deliveries_for_cards(*, delivery_ids) -> list[Delivery]:
+    return list(Delivery.objects.filter(pk__in=delivery_ids).select_related("order", "order__slot", "driver"))
+
+
+def driver_delivery_versions(*, driver_id: int) -> list[tuple[int, int]]:
+    return list(
+        Delivery.objects.filter(driver_id=driver_id, status__in=[D.ASSIGNED, D.OUT_FOR_DELIVERY]).values_list(
+            "pk", "version"
+        )
     )
 
 
@@ -59,3 +73,7 @@ def delivery_for_driver(*, delivery_id: int, driver: Driver) -> Delivery | None:
 
 def delivery_get(*, delivery_id: int) -> Delivery | None:
     return Delivery.objects.select_related("order", "driver").filter(pk=delivery_id).first()
+
+
+def pending_delivery_ids(*, slot_id: int) -> list[int]:
+    return list(Delivery.objects.filter(status=D.PENDING, order__slot_id=slot_id).values_list("pk", flat=True))

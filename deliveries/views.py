@@ -1,38 +1,19 @@
 from django import forms
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from chefshop.boards import board_response, board_version, parse_version
+from chefshop import live as live_layer
+from chefshop.boards import card_response, parse_version
 from chefshop.roles import driver_of, driver_required, owner_required
-from deliveries import selectors, services
+from deliveries import live, selectors, services
 from deliveries.models import Driver
 from orders.errors import OrderError, StaleVersion
 
 
 class FailForm(forms.Form):
     reason = forms.CharField(max_length=300, strip=True)
-
-
-def dispatch_context(*, message: str = "", error: bool = False) -> dict:
-    return {
-        "board_version": board_version(),
-        "dispatch": selectors.dispatch_board(),
-        "message": message,
-        "error": error,
-    }
-
-
-def driver_context(driver: Driver, *, message: str = "", error: bool = False, new_id: int | None = None) -> dict:
-    return {
-        "board_version": board_version(),
-        "driver": driver,
-        "deliveries": selectors.driver_deliveries(driver=driver),
-        "message": message,
-        "error": error,
-        "new_id": new_id,
-    }
 
 
 def _attempt(action) -> tuple[int, str]:
@@ -48,7 +29,13 @@ def _attempt(action) -> tuple[int, str]:
 
 @owner_required
 def dispatch_board(request):
-    return render(request, "deliveries/dispatch.html", {**dispatch_context(), "board": "dispatch"})
+    return render(request, "deliveries/dispatch.html", {"cards": live.dispatch_board_cards(), "board": "dispatch"})
+
+
+@owner_required
+def dispatch_slot(request, slot_id: int):
+    """A later slot's deliveries waiting for a driver, opened from its heading."""
+    return HttpResponse(live_layer.frame(live.dispatch_slot_cards(slot_id=slot_id)), content_type="application/json")
 
 
 @owner_required
@@ -67,18 +54,14 @@ def dispatch_assign(request, delivery_id: int):
         )
     if message and not request.htmx:
         messages.error(request, message)
-    return board_response(
-        request,
-        template="deliveries/_dispatch_board.html",
-        context=dispatch_context(message=message, error=bool(message)),
-        status=status,
-        fallback="deliveries:dispatch",
-    )
+    fresh = selectors.deliveries_for_cards(delivery_ids=[delivery.pk])[0]
+    html = live.render_dispatch_card(fresh, message=message, error=bool(message))
+    return card_response(request, html=html, status=status, fallback="deliveries:dispatch")
 
 
 @driver_required
 def driver_page(request):
-    return render(request, "deliveries/driver.html", driver_context(driver_of(request.user)))
+    return render(request, "deliveries/driver.html", {"cards": live.driver_trip_cards(driver_of(request.user))})
 
 
 DRIVER_ACTIONS = {"start": services.delivery_start, "delivered": services.delivery_complete}
@@ -108,10 +91,7 @@ def driver_action(request, delivery_id: int, action: str):
         )
     if message and not request.htmx:
         messages.error(request, message)
-    return board_response(
-        request,
-        template="deliveries/_driver_trips.html",
-        context=driver_context(driver, message=message, error=bool(message)),
-        status=status,
-        fallback="deliveries:driver",
-    )
+    fresh = selectors.deliveries_for_cards(delivery_ids=[delivery.pk])[0]
+    still_mine = fresh.driver_id == driver.pk and fresh.status in (fresh.Status.ASSIGNED, fresh.Status.OUT_FOR_DELIVERY)
+    html = live.render_trip(fresh, message=message, error=bool(message)) if still_mine else ""
+    return card_response(request, html=html, status=status, fallback="deliveries:driver")

@@ -1,55 +1,178 @@
-"""What the orders app pushes: the order page's status and timeline to that customer."""
+"""What the orders app pushes: the order page to its customer, and one card per order (under one
+heading card per slot) to the kitchen board."""
 
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 from chefshop import live
+from chefshop.boards import slot_head_card, slot_sort
 from chefshop.roles import is_owner
 from orders import selectors
 from orders.models import Order
 from orders.selectors import KITCHEN_STATUSES
 from orders.shopper import shopper_token
 from orders.signals import order_status_changed
-from orders.views import kitchen_context
+from slots.selectors import slots_in_progress
+
+ORDER_REGION = "order-live"
+KITCHEN_REGION = "kitchen-cards"
+
+
+# --- the customer's order page ------------------------------------------------------------------
 
 
 def order_group(public_id) -> str:
     return f"order.{public_id}"
 
 
+def order_card_id(public_id) -> str:
+    return f"order-{public_id}"
+
+
 def render_order_status(order: Order) -> str:
-    return render_to_string("orders/_order_status.html", {"order": order, "push": True})
+    return render_to_string("orders/_order_status.html", {"order": order})
 
 
-def _authorize(viewer, kwargs) -> str | None:
+def _authorize_order(viewer, kwargs) -> str | None:
     order = selectors.order_for_viewer(public_id=kwargs["public_id"], user=viewer.user, token=shopper_token(viewer))
     return order_group(order.public_id) if order is not None else None
 
 
-def _render_current(viewer, kwargs) -> str:
-    return render_order_status(selectors.order_detail(public_id=kwargs["public_id"]))
+def _public_id(group: str) -> str:
+    return group.split(".", 1)[1]
+
+
+def _order_versions(group: str) -> live.Versions:
+    public_id = _public_id(group)
+    version = Order.objects.filter(public_id=public_id).values_list("version", flat=True).first()
+    return {} if version is None else {order_card_id(public_id): (version, public_id)}
+
+
+def _order_cards(group: str, keys: list[str]) -> list[live.Card]:
+    order = selectors.order_detail(public_id=_public_id(group))
+    if order is None:
+        return []
+    return [
+        live.Card(
+            id=order_card_id(order.public_id),
+            version=order.version,
+            region=ORDER_REGION,
+            html=render_order_status(order),
+        )
+    ]
+
+
+# --- the kitchen board --------------------------------------------------------------------------
 
 
 def kitchen_group() -> str:
     return "kitchen"
 
 
-def render_kitchen(viewer=None, kwargs=None) -> str:
-    return render_to_string("orders/_kitchen_board.html", {**kitchen_context(), "push": True})
+def kitchen_card_id(order: Order) -> str:
+    return f"kitchen-order-{order.public_id}"
+
+
+def render_kitchen_card(order: Order, *, message: str = "", error: bool = False) -> str:
+    return render_to_string(
+        "orders/_kitchen_card.html",
+        {
+            "order": order,
+            "sort": slot_sort(order.slot, order.pk, after=order.confirmed_at),
+            "message": message,
+            "error": error,
+        },
+    )
+
+
+def _is_open(row: dict, in_progress: set[int], now) -> bool:
+    return row["end"] <= now or row["slot_id"] in in_progress
+
+
+def _heads(rows: list[dict], in_progress: set[int], now) -> list[live.Card]:
+    return [
+        slot_head_card(
+            prefix="kitchen-slot-",
+            region=KITCHEN_REGION,
+            row=row,
+            is_open=_is_open(row, in_progress, now),
+            open_url=reverse("orders:kitchen_slot", args=[row["slot_id"]]),
+            noun="order",
+        )
+        for row in rows
+    ]
+
+
+def _kitchen_versions(group: str) -> live.Versions:
+    """Heading cards first (a page must know a slot is open before it places its orders), then the
+    orders of the open slots. Three queries however many orders there are."""
+    now = timezone.now()
+    in_progress = slots_in_progress(now=now)
+    rows = [row for row in selectors.kitchen_slots(now=now) if row["count"]]
+    versions: live.Versions = {}
+    open_slots = []
+    for row in rows:
+        is_open = _is_open(row, in_progress, now)
+        versions[f"kitchen-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
+        if is_open:
+            open_slots.append(row["slot_id"])
+    for pk, public_id, version in selectors.kitchen_order_versions(slot_ids=open_slots):
+        versions[f"kitchen-order-{public_id}"] = (version, f"order:{pk}")
+    return versions
+
+
+def kitchen_cards(keys: list[str], *, on_request: bool = False) -> list[live.Card]:
+    """The cards for these keys ("order:<pk>", "slot:<pk>"): each order's card (or its removal once it
+    leaves the kitchen) and the heading of every slot touched. A fixed handful of queries."""
+    order_ids = [int(key[6:]) for key in keys if key.startswith("order:")]
+    slot_ids = {int(key[5:]) for key in keys if key.startswith("slot:")}
+    orders = selectors.orders_for_cards(order_ids=order_ids) if order_ids else []
+    slot_ids |= {order.slot_id for order in orders}
+    now = timezone.now()
+    in_progress = slots_in_progress(now=now)
+    rows = selectors.kitchen_slots(now=now, slot_ids=slot_ids)
+    cards = _heads(rows, in_progress, now)
+    open_slots = {row["slot_id"] for row in rows if _is_open(row, in_progress, now)}
+    for order in sorted(orders, key=lambda o: (o.slot.start, o.confirmed_at or o.placed_at, o.pk)):
+        html = render_kitchen_card(order) if order.status in KITCHEN_STATUSES else None
+        cards.append(
+            live.Card(
+                id=kitchen_card_id(order),
+                version=order.version,
+                region=KITCHEN_REGION,
+                html=html,
+                on_request=on_request or order.slot_id not in open_slots,
+            )
+        )
+    return cards
+
+
+def kitchen_slot_cards(*, slot_id: int) -> list[live.Card]:
+    """A later slot's orders, opened on request from its heading."""
+    ids = selectors.kitchen_order_versions(slot_ids=[slot_id])
+    return kitchen_cards([f"order:{pk}" for pk, _, _ in ids] + [f"slot:{slot_id}"], on_request=True)
+
+
+def kitchen_board_cards() -> list[live.Card]:
+    return live.snapshot(live.topic("kitchen"), kitchen_group())[1]
 
 
 @receiver(order_status_changed, dispatch_uid="orders.live.push_order_status")
-def push_order_status(sender, public_id, from_status: str, to_status: str, **kwargs) -> None:
-    live.push_on_commit(
-        order_group(public_id), lambda: render_order_status(selectors.order_detail(public_id=public_id))
-    )
+def push_order_status(sender, order_id: int, public_id, from_status: str, to_status: str, **kwargs) -> None:
+    live.notify(order_group(public_id), public_id)
     if from_status in KITCHEN_STATUSES or to_status in KITCHEN_STATUSES:  # it arrives, moves or leaves
-        live.push_on_commit(kitchen_group(), render_kitchen)
+        live.notify(kitchen_group(), f"order:{order_id}")
 
 
-live.register_topic("order", authorize=_authorize, render_current=_render_current)
+live.register_topic(
+    "order", authorize=_authorize_order, versions=_order_versions, cards=_order_cards, regions=[ORDER_REGION]
+)
 live.register_topic(
     "kitchen",
     authorize=lambda viewer, kwargs: kitchen_group() if is_owner(viewer.user) else None,
-    render_current=render_kitchen,
+    versions=_kitchen_versions,
+    cards=lambda group, keys: kitchen_cards(keys),
+    regions=[KITCHEN_REGION],
 )

@@ -1,6 +1,6 @@
 import uuid
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from orders.models import Cart, CartLine, Order, OrderEvent
@@ -60,12 +60,33 @@ def orders_for_user(*, user) -> QuerySet[Order]:
 KITCHEN_STATUSES = (Order.Status.CONFIRMED, Order.Status.PREPPING)
 
 
-def kitchen_orders(*, now=None) -> list[Order]:
-    """Orders the kitchen works on, today's and upcoming, in slot order (two queries)."""
-    today = timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+def _today(now=None):
+    return timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def kitchen_slots(*, now=None, slot_ids=None) -> list[dict]:
+    """Per slot (today's and later) with orders for the kitchen: ``slot_id``, ``start``, ``end``,
+    ``count`` (orders to cook) and ``versions`` (the sum of the versions of all its orders, which
+    grows with every change of any of them). One query."""
+    rows = Order.objects.filter(slot__start__gte=_today(now))
+    if slot_ids is not None:
+        rows = rows.filter(slot_id__in=slot_ids)
     return list(
-        Order.objects.filter(status__in=KITCHEN_STATUSES, slot__start__gte=today)
-        .select_related("slot")
-        .prefetch_related("items")
-        .order_by("slot__start", "confirmed_at", "pk")
+        rows.values("slot_id", start=F("slot__start"), end=F("slot__end"))
+        .annotate(count=Count("pk", filter=Q(status__in=KITCHEN_STATUSES)), versions=Sum("version"))
+        .order_by("start")
     )
+
+
+def kitchen_order_versions(*, slot_ids) -> list[tuple[int, uuid.UUID, int]]:
+    """(pk, public_id, version) of the kitchen's orders in these slots. One query."""
+    return list(
+        Order.objects.filter(status__in=KITCHEN_STATUSES, slot_id__in=slot_ids)
+        .order_by("slot__start", "confirmed_at", "pk")
+        .values_list("pk", "public_id", "version")
+    )
+
+
+def orders_for_cards(*, order_ids) -> list[Order]:
+    """Orders with their slot and items, for rendering their cards (two queries)."""
+    return list(Order.objects.filter(pk__in=order_ids).select_related("slot").prefetch_related("items"))

@@ -3,20 +3,22 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from chefshop.boards import board_response, board_version, parse_version
+from chefshop import live as live_layer
+from chefshop.boards import card_response, parse_version
 from chefshop.roles import owner_required
-from orders import selectors, services
+from orders import live, selectors, services
 from orders.errors import OrderError, StaleVersion
 from orders.forms import CheckoutForm, QuantityForm
 from orders.models import Order
+from orders.selectors import KITCHEN_STATUSES
 from orders.shopper import shopper_token
 from slots.errors import SlotError
-from slots.selectors import slots_upcoming
+from slots.live import picker_cards
 
 
 def _cart(request, *, create: bool = False):
@@ -128,7 +130,7 @@ def checkout(request):
     return render(
         request,
         "orders/checkout.html",
-        {"form": form, "lines": lines, "total": total, "slots": list(slots_upcoming()), "selected_slot": selected},
+        {"form": form, "lines": lines, "total": total, "slot_cards": picker_cards(), "selected_slot": selected},
         status=status,
     )
 
@@ -156,7 +158,7 @@ def _order_or_404(request, public_id) -> Order:
 
 def order_detail(request, public_id):
     order = _order_or_404(request, public_id)
-    return render(request, "orders/order_detail.html", {"order": order})
+    return render(request, "orders/order_detail.html", {"order": order, "status_card": live.render_order_status(order)})
 
 
 @require_POST
@@ -186,14 +188,16 @@ def order_list(request):
 KITCHEN_ACTIONS = {"start": services.order_start_prepping, "prepped": services.order_mark_prepped}
 
 
-def kitchen_context(*, message: str = "", error: bool = False) -> dict:
-    version = board_version()
-    return {"orders": selectors.kitchen_orders(), "board_version": version, "message": message, "error": error}
+@owner_required
+def kitchen_board(request):
+    return render(request, "orders/kitchen.html", {"cards": live.kitchen_board_cards(), "board": "kitchen"})
 
 
 @owner_required
-def kitchen_board(request):
-    return render(request, "orders/kitchen.html", kitchen_context())
+def kitchen_slot(request, slot_id: int):
+    """A later slot's order cards, opened from its heading (the same frame a push would carry)."""
+    cards = live.kitchen_slot_cards(slot_id=slot_id)
+    return HttpResponse(live_layer.frame(cards), content_type="application/json")
 
 
 @owner_required
@@ -207,15 +211,11 @@ def kitchen_action(request, public_id, action):
     try:
         KITCHEN_ACTIONS[action](order=order, version=version or order.version, actor=request.user)
     except StaleVersion:
-        status, message, error = 409, "Someone else changed that order first. This is the board as it is now.", True
+        status, message, error = 409, "Someone else changed that order first. This is the order as it is now.", True
     except OrderError as exc:
         status, message, error = 400, str(exc), True
     if not request.htmx and message:
         messages.add_message(request, messages.ERROR, message)
-    return board_response(
-        request,
-        template="orders/_kitchen_board.html",
-        context=kitchen_context(message=message, error=error),
-        status=status,
-        fallback="orders:kitchen",
-    )
+    fresh = selectors.orders_for_cards(order_ids=[order.pk])[0]
+    html = live.render_kitchen_card(fresh, message=message, error=error) if fresh.status in KITCHEN_STATUSES else ""
+    return card_response(request, html=html, status=status, fallback="orders:kitchen")

@@ -1,13 +1,17 @@
-"""What the slots app pushes: each changed slot to every open slot picker."""
+"""What the slots app pushes: one card per slot, to every open slot picker and to the owner's slots board."""
 
-from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from chefshop import live
 from chefshop.roles import is_owner
 from slots import selectors
+from slots.models import DeliverySlot
 from slots.signals import slot_changed
+
+PICKER_REGION = "slot-list"
+BOARD_REGION = "slots-board-rows"
 
 
 def picker_group() -> str:
@@ -18,37 +22,87 @@ def board_group() -> str:
     return "slots-board"
 
 
-def render_slot(slot) -> str:
-    return render_to_string("slots/_slot_option.html", {"slot": slot, "push": True})
+def slot_version(slot: DeliverySlot, now=None) -> int:
+    """The row's version, doubled, plus one once its cutoff has passed: the card says "closed" from
+    then on even before the closing job has run, and the version tells every page so."""
+    past_cutoff = slot.order_cutoff <= (now or timezone.now())
+    return slot.version * 2 + int(past_cutoff)
 
 
-def render_picker(viewer=None, kwargs=None) -> str:
-    """Every slot of the picker, each as its own out-of-band fragment (sent on connect)."""
-    return "".join(render_slot(slot) for slot in selectors.slots_upcoming())
+def sort_key(slot: DeliverySlot) -> str:
+    return f"{slot.start:%Y%m%d%H%M}{slot.pk:012d}"
 
 
-def render_board_row(slot) -> str:
-    return render_to_string("slots/_board_row.html", {"slot": slot, "push": True})
+def render_slot_option(slot: DeliverySlot) -> str:
+    return render_to_string(
+        "slots/_slot_option.html", {"slot": slot, "version": slot_version(slot), "sort": sort_key(slot)}
+    )
 
 
-def render_board(viewer=None, kwargs=None) -> str:
-    return "".join(render_board_row(slot) for slot in selectors.slots_upcoming())
+def render_board_row(slot: DeliverySlot, *, message: str = "") -> str:
+    return render_to_string(
+        "slots/_board_row.html",
+        {"slot": slot, "version": slot_version(slot), "sort": sort_key(slot), "message": message},
+    )
+
+
+def _card_maker(prefix: str, region: str, render):
+    def versions(group: str) -> live.Versions:
+        now = timezone.now()
+        return {
+            f"{prefix}{slot.pk}": (slot.version * 2 + int(slot.order_cutoff <= now), str(slot.pk))
+            for slot in selectors.slots_upcoming(now=now).only("pk", "version", "order_cutoff")
+        }
+
+    def cards(group: str, keys: list[str]) -> list[live.Card]:
+        ids = [int(key) for key in keys]
+        shown = {slot.pk: slot for slot in selectors.slots_upcoming().filter(pk__in=ids)}
+        out = []
+        for slot_id in ids:
+            slot = shown.get(slot_id)
+            if slot is None:  # no longer upcoming (or deleted): off the list
+                row_version = selectors.slot_version(slot_id=slot_id)
+                version = row_version * 2 + 1 if row_version else live.GONE_FOR_GOOD
+                out.append(live.Card(id=f"{prefix}{slot_id}", version=version, region=region, html=None))
+            else:
+                out.append(
+                    live.Card(id=f"{prefix}{slot_id}", version=slot_version(slot), region=region, html=render(slot))
+                )
+        return out
+
+    return versions, cards
+
+
+_picker_versions, _picker_cards = _card_maker("slot-", PICKER_REGION, render_slot_option)
+_board_versions, _board_cards = _card_maker("board-slot-", BOARD_REGION, render_board_row)
+
+
+def picker_cards() -> list[live.Card]:
+    """Every slot card of the picker, as the checkout page renders it."""
+    return live.snapshot(live.topic("slots"), picker_group())[1]
+
+
+def board_cards() -> list[live.Card]:
+    return live.snapshot(live.topic("slots-board"), board_group())[1]
 
 
 @receiver(slot_changed, dispatch_uid="slots.live.push_slot")
 def push_slot(sender, slot_id: int, **kwargs) -> None:
-    def push() -> None:
-        slot = selectors.slot_get(slot_id=slot_id)
-        if slot is not None:
-            live.send_html(picker_group(), render_slot(slot))
-            live.send_html(board_group(), render_board_row(slot))
-
-    transaction.on_commit(push, robust=True)
+    live.notify(picker_group(), slot_id)
+    live.notify(board_group(), slot_id)
 
 
-live.register_topic("slots", authorize=lambda viewer, kwargs: picker_group(), render_current=render_picker)
+live.register_topic(
+    "slots",
+    authorize=lambda viewer, kwargs: picker_group(),
+    versions=_picker_versions,
+    cards=_picker_cards,
+    regions=[PICKER_REGION],
+)
 live.register_topic(
     "slots-board",
     authorize=lambda viewer, kwargs: board_group() if is_owner(viewer.user) else None,
-    render_current=render_board,
+    versions=_board_versions,
+    cards=_board_cards,
+    regions=[BOARD_REGION],
 )

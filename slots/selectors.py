@@ -16,3 +16,15 @@ def slots_upcoming(*, now=None, days: int | None = None) -> QuerySet[DeliverySlo
 
 def slot_get(*, slot_id) -> DeliverySlot | None:
     return DeliverySlot.objects.filter(pk=slot_id).first()
+
+
+def slot_version(*, slot_id) -> int:
+    """The slot's row version; 0 when it no longer exists."""
+    return DeliverySlot.objects.filter(pk=slot_id).values_list("version", flat=True).first() or 0
+
+
+def slots_in_progress(*, now=None, ahead: int = 2) -> set[int]:
+    """The slot whose window is open or next to open, and the one after it: the boards show their
+    orders in full (and those of any slot already past, still being worked on)."""
+    now = now or timezone.now()
+    return set(DeliverySlot.objects.filter(end__gt=now).order_by("start").values_list("pk", flat=True)[:ahead])

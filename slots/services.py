@@ -111,6 +111,7 @@ def slots_generate(*, now: datetime | None = None, days: int | None = None) -> i
     DeliverySlot.objects.bulk_create(new, ignore_conflicts=True)
     for created in DeliverySlot.objects.filter(start__in=[n.start for n in new], closed=False):
         slot_schedule_closing(slot_id=created.pk, cutoff=created.order_cutoff, now=now)
+        _changed(created.pk)  # a new slot appears on every open picker
     for w in wanted:
         slot = existing.get((w.start, w.end))
         if slot is None or slot.owner_edited or slot.rule_id != w.rule_id:

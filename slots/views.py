@@ -4,9 +4,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from chefshop.boards import board_response
+from chefshop.boards import card_response
 from chefshop.roles import owner_required
-from slots import selectors, services
+from slots import live, selectors, services
 from slots.errors import SlotError
 
 
@@ -16,7 +16,7 @@ class CapacityForm(forms.Form):
 
 @owner_required
 def slots_board(request):
-    return render(request, "slots/board.html", {"slots": list(selectors.slots_upcoming()), "board": "slots"})
+    return render(request, "slots/board.html", {"cards": live.board_cards(), "board": "slots"})
 
 
 @owner_required
@@ -40,10 +40,6 @@ def slot_board_action(request, slot_id: int, action: str):
         raise Http404("No such slot.")
     if message and not request.htmx:
         messages.error(request, message)
-    return board_response(
-        request,
-        template="slots/_board_row.html",
-        context={"slot": slot, "message": message},
-        status=status,
-        fallback="slots:board",
+    return card_response(
+        request, html=live.render_board_row(slot, message=message), status=status, fallback="slots:board"
     )

@@ -1,18 +1,26 @@
-// ChefShop live pages: keeps every websocket healed and every pushed fragment in order.
-// The server pushes out-of-band fragments (see chefshop/live.py); htmx-ext-ws swaps them in.
+// ChefShop live pages: keeps every websocket healed and applies the cards the server pushes.
+//
+// A frame is JSON: {"cards": [{"id", "v", "region", "html"}], "sync": [region ids]}. Each card is one
+// row's element with a stable id and data-version. A card is inserted in its region in data-sort
+// order, morphed in place (idiomorph: focus, typed text and choices survive), or removed (html null);
+// never applied over a newer version. A frame with "sync" lists whole regions: cards it does not
+// name leave them. htmx replies to a click are cards too and obey the same version rule.
 (function () {
   "use strict";
   // htmx-ext-ws retries by itself only after these close codes; we retry after every other one
   // (daphne closes with 1000 at its websocket timeout, and handshakes refused while Redis is down).
   var EXTENSION_RETRIES = [1006, 1011, 1012, 1013];
   var retries = new WeakMap();
+  var gone = {}; // card id -> version at which it left its region
+  var opened = {}; // heading ids this person opened ("Show 12 orders")
+  var touched = new WeakSet(); // form controls this person changed and has not submitted
 
   function backoff(attempt) {
     var cap = Math.min(1000 * Math.pow(2, Math.min(attempt, 4)), 15000);
-    return cap / 2 + Math.random() * (cap / 2);  // jittered: pages do not reconnect in lockstep
+    return cap / 2 + Math.random() * (cap / 2); // jittered: pages do not reconnect in lockstep
   }
   htmx.config.wsReconnectDelay = backoff;
-  // A 409 (someone else acted first) carries the fresh state: swap it in like a success.
+  // A 409 (someone else acted first) and a 400 carry the fresh card with a message: swap them in.
   htmx.config.responseHandling = [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
@@ -40,8 +48,6 @@
     });
   }
   setInterval(refreshCountdowns, 1000);
-  document.addEventListener("htmx:load", refreshCountdowns);
-  document.addEventListener("htmx:load", refreshSince);
 
   function setState(state) {
     var label = { live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…" }[state];
@@ -51,13 +57,158 @@
     });
   }
 
+  // Shared cards carry no per-person token: forms get this page's CSRF token when they arrive.
   function fillCsrf(root) {
     var meta = document.querySelector('meta[name="csrf-token"]');
-    if (!meta) return;
-    (root || document).querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
+    if (!meta || !root) return;
+    root.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
       if (!input.value) input.value = meta.content;
     });
   }
+
+  function versionOf(el) {
+    return Number(el.getAttribute("data-version") || 0);
+  }
+
+  function parseCard(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  function isOpen(head) {
+    return !!head && (head.dataset.open === "true" || opened[head.id] === true);
+  }
+
+  // A card under a heading (the orders of a slot) shows only while that heading is open here.
+  function belongs(el) {
+    var parent = el.getAttribute("data-parent");
+    return !parent || isOpen(document.getElementById(parent));
+  }
+
+  function place(region, el) {
+    var sort = el.getAttribute("data-sort") || "";
+    var children = region.children;
+    for (var i = 0; i < children.length; i++) {
+      var other = children[i];
+      if (other !== el && (other.getAttribute("data-sort") || "") > sort) {
+        if (el.nextElementSibling !== other) region.insertBefore(el, other);
+        return;
+      }
+    }
+    if (el.parentElement !== region || el.nextElementSibling) region.appendChild(el);
+  }
+
+  function keepUserState(attribute, el) {
+    if (attribute === "checked" && el.type === "radio" && el.name === "slot") return false; // the customer's choice
+    if ((attribute === "value" || attribute === "checked") && touched.has(el)) return false;
+    if (attribute === "selected" && el.parentElement && touched.has(el.parentElement)) return false;
+    if (attribute === "value" && el.name === "csrfmiddlewaretoken" && el.value) return false;
+    return true;
+  }
+
+  function morph(existing, incoming) {
+    Idiomorph.morph(existing, incoming, {
+      morphStyle: "outerHTML",
+      ignoreActiveValue: true,
+      callbacks: {
+        beforeAttributeUpdated: function (attribute, el) { return keepUserState(attribute, el); },
+      },
+    });
+  }
+
+  function settle(el) {
+    if (el.classList.contains("slot-head")) el.classList.toggle("is-open", isOpen(el));
+    fillCsrf(el);
+    htmx.process(el);
+    keepSlotChoice(el);
+  }
+
+  // The customer's chosen slot survives a push; if it can no longer be chosen, say so.
+  function keepSlotChoice(el) {
+    var radio = el.querySelector && el.querySelector('input[type="radio"][name="slot"]');
+    if (radio && radio.checked && radio.disabled) {
+      radio.checked = false;
+      var lost = document.getElementById("slot-lost");
+      if (lost) {
+        lost.hidden = false;
+        lost.setAttribute("tabindex", "-1");
+      }
+    }
+  }
+
+  function applyCard(card, sync) {
+    var existing = document.getElementById(card.id);
+    if (card.html === null) {
+      if (existing && (card.v >= versionOf(existing))) existing.remove();
+      gone[card.id] = Math.max(gone[card.id] || 0, card.v);
+      return existing ? "removed" : "";
+    }
+    if (existing && card.v <= versionOf(existing)) return ""; // what the page shows is as new or newer
+    if (!existing && !sync && gone[card.id] !== undefined && card.v <= gone[card.id]) return "";
+    var region = document.getElementById(card.region);
+    var incoming = parseCard(card.html);
+    if (!region || !incoming) return "";
+    if (!belongs(incoming)) {
+      if (existing) existing.remove();
+      return "";
+    }
+    delete gone[card.id];
+    if (existing && existing.parentElement === region) {
+      morph(existing, incoming);
+      existing = document.getElementById(card.id);
+      place(region, existing);
+      settle(existing);
+      return "updated";
+    }
+    if (existing) existing.remove();
+    place(region, incoming);
+    settle(incoming);
+    return "inserted";
+  }
+
+  function applyFrame(data) {
+    var sync = data.sync || [];
+    var named = {};
+    var inserted = [];
+    (data.cards || []).forEach(function (card) {
+      named[card.id] = true;
+      if (applyCard(card, sync.length > 0) === "inserted") inserted.push(card);
+    });
+    sync.forEach(function (regionId) {
+      var region = document.getElementById(regionId);
+      if (!region) return;
+      Array.prototype.slice.call(region.children).forEach(function (child) {
+        // Cards opened on request are not in a snapshot; keep them while their heading is open.
+        if (child.id && child.hasAttribute("data-version") && !named[child.id] && !(child.hasAttribute("data-parent") && opened[child.getAttribute("data-parent")])) {
+          child.remove();
+        }
+      });
+    });
+    if (!sync.length) announceNew(inserted);
+    refreshSince();
+    refreshCountdowns();
+  }
+
+  // A region that wants it (the driver's trips) says when a new card arrives by push.
+  function announceNew(inserted) {
+    inserted.forEach(function (card) {
+      var region = document.getElementById(card.region);
+      var banner = region && document.getElementById(region.dataset.announceNew || "");
+      if (banner) banner.hidden = false;
+    });
+  }
+
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var data;
+    try {
+      data = JSON.parse(event.detail.message);
+    } catch (err) {
+      return; // not ours: let htmx-ext-ws handle it
+    }
+    event.preventDefault();
+    applyFrame(data);
+  });
 
   document.addEventListener("htmx:wsConnecting", function () { setState("connecting"); });
   document.addEventListener("htmx:wsOpen", function (event) {
@@ -76,37 +227,69 @@
     }, backoff(attempt));
   });
 
-  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  // The reply to a click is the card as it is now: never swap it over a newer pushed version.
+  document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    var incoming = event.detail.fragment.firstElementChild;
-    if (!incoming) return;
-    var shown = Number(target.dataset.version);
-    var arriving = Number(incoming.dataset.version);
-    if (target.dataset.version && incoming.dataset.version && arriving < shown) {
-      event.detail.shouldSwap = false;  // older than what the page shows
-      return;
-    }
-    // Keep the customer's slot choice across a push; tell them if that slot is gone.
-    var chosen = target.querySelector('input[type="radio"]:checked');
-    if (chosen) {
-      var replacement = incoming.querySelector('input[type="radio"][name="' + chosen.name + '"]');
-      if (replacement && !replacement.disabled) {
-        replacement.setAttribute("checked", "checked");
-      } else {
-        var lost = document.getElementById("slot-lost");
-        if (lost) {
-          lost.hidden = false;
-          lost.focus && lost.setAttribute("tabindex", "-1");
-        }
-      }
+    if (!target || !target.hasAttribute("data-version") || !event.detail.serverResponse) return;
+    var incoming = parseCard(event.detail.serverResponse);
+    if (incoming && incoming.id === target.id && versionOf(incoming) < versionOf(target)) {
+      event.detail.shouldSwap = false;
     }
   });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var old = event.detail.target;
+    var card = old && old.id ? document.getElementById(old.id) : null;
+    if (!card) return;
+    var region = document.getElementById(card.getAttribute("data-region") || "");
+    if (region && card.parentElement !== region) place(region, card); // e.g. assigned: to "On the road"
+    fillCsrf(card);
+  });
 
-  document.addEventListener("htmx:oobAfterSwap", function (event) { fillCsrf(event.target); });
+  // A submitted form is no longer "being changed".
+  document.addEventListener("input", function (event) { touched.add(event.target); });
   document.addEventListener("change", function (event) {
+    touched.add(event.target);
     if (event.target.name === "slot") {
       var lost = document.getElementById("slot-lost");
       if (lost) lost.hidden = true;
     }
+  });
+  document.addEventListener("submit", function (event) {
+    Array.prototype.forEach.call(event.target.elements || [], function (el) { touched.delete(el); });
+  });
+
+  // "Show 12 orders" on a later slot: fetch its cards and keep them shown here.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-open-url]");
+    if (!button) return;
+    var head = button.closest(".slot-head");
+    button.disabled = true;
+    fetch(button.dataset.openUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        if (head) {
+          opened[head.id] = true;
+          head.classList.add("is-open");
+        }
+        applyFrame({ cards: data.cards });
+        button.setAttribute("aria-expanded", "true");
+      })
+      .catch(function () { button.disabled = false; });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // The slot chosen before a form error comes back chosen (cards are the same for everyone).
+    var list = document.getElementById("slot-list");
+    if (list && list.dataset.selected) {
+      var radio = document.getElementById("slot-input-" + list.dataset.selected);
+      if (radio && !radio.disabled) radio.checked = true;
+    }
+    document.querySelectorAll(".slot-head").forEach(settle);
+    fillCsrf(document);
+    refreshSince();
+    refreshCountdowns();
   });
 })();

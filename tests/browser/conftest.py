@@ -85,6 +85,7 @@ def server_env() -> dict[str, str]:
         if db.get("HOST")
         else f"postgres:///{db['NAME']}",
         DJANGO_SETTINGS_MODULE="chefshop.settings_test",
+        DB_POOL_IN_TESTS="true",
         DEBUG="false",
         PYTHONUNBUFFERED="1",
     )

@@ -68,7 +68,7 @@ def test_order_travels_from_kitchen_to_doorstep_live_everywhere(daphne_server, n
     # when: the kitchen cooks it
     card.get_by_role("button", name=re.compile("Start prepping")).click()
     expect(card.get_by_text("Being prepared")).to_be_visible()
-    expect(customer.locator("#order-status")).to_contain_text("Being prepared", timeout=FAST)
+    expect(customer.locator(".order-status")).to_contain_text("Being prepared", timeout=FAST)
     card.get_by_role("button", name=re.compile("Prepped")).click()
     expect(kitchen.locator(".card", has_text="Grace Hopper")).to_have_count(0, timeout=FAST)
 
@@ -90,11 +90,11 @@ def test_order_travels_from_kitchen_to_doorstep_live_everywhere(daphne_server, n
 
     # when: the driver taps through
     tap.click()
-    expect(customer.locator("#order-status")).to_contain_text("Out for delivery", timeout=FAST)
+    expect(customer.locator(".order-status")).to_contain_text("Out for delivery", timeout=FAST)
     phone.locator(".trip", has_text="Grace Hopper").get_by_role("button", name="Delivered").click()
 
     # then: everyone sees it delivered and the place is back
-    expect(customer.locator("#order-status")).to_contain_text("Delivered", timeout=FAST)
+    expect(customer.locator(".order-status")).to_contain_text("Delivered", timeout=FAST)
     expect(dispatch.locator("#done-h + .cards")).to_contain_text("Grace Hopper", timeout=FAST)
     expect(slots_board.locator(f"#board-slot-{slot.pk}")).to_contain_text("0/4", timeout=FAST)
     expect(phone.locator(".trip", has_text="Grace Hopper")).to_have_count(0)

@@ -37,13 +37,13 @@ def test_new_customer_orders_cancels_and_sees_the_place_back(daphne_server, new_
 
     # then: the order page
     expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
-    expect(page.locator("#order-status")).to_contain_text("Confirmed")
+    expect(page.locator(".order-status")).to_contain_text("Confirmed")
     expect(page.locator(".order-items")).to_contain_text("Mushroom risotto")
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 1
 
     # when: they cancel
     page.get_by_role("button", name="Cancel order").click()
-    expect(page.locator("#order-status")).to_contain_text("Cancelled")
+    expect(page.locator(".order-status")).to_contain_text("Cancelled")
 
     # then: the place is back on the checkout page
     page.goto(daphne_server.url + "/checkout/")

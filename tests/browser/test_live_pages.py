@@ -87,10 +87,10 @@ def test_order_page_follows_the_order_live(daphne_server, new_page):
 
     order = Order.objects.get(public_id=public_id)
     order = off_loop(order_services.order_start_prepping, order=order)
-    expect(page.locator("#order-status")).to_contain_text("Being prepared", timeout=FAST)
+    expect(page.locator(".order-status")).to_contain_text("Being prepared", timeout=FAST)
     expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
     off_loop(order_services.order_mark_prepped, order=order)
-    expect(page.locator("#order-status")).to_contain_text("Ready for delivery", timeout=FAST)
+    expect(page.locator(".order-status")).to_contain_text("Ready for delivery", timeout=FAST)
     expect(page.locator(".timeline li")).to_have_count(4)
 
 
@@ -102,16 +102,16 @@ def test_cancel_button_pushed_live_still_works(daphne_server, new_page):
     public_id = order_in_browser(page, daphne_server.url, slot)
     expect(page.locator(".live-indicator")).to_have_text("Live")
     # a push re-renders the status region (the current state again)
-    page.evaluate("document.querySelector('#order-status').dataset.version = '0'")
+    page.evaluate("document.querySelector('.order-status').dataset.version = '0'")
     from chefshop.live import send_html
     from orders.live import order_group, render_order_status
     from orders.models import Order
 
     order = Order.objects.get(public_id=public_id)
     off_loop(send_html, order_group(order.public_id), render_order_status(order))
-    expect(page.locator("#order-status")).to_have_attribute("data-version", str(order.version), timeout=FAST)
+    expect(page.locator(".order-status")).to_have_attribute("data-version", str(order.version), timeout=FAST)
     page.get_by_role("button", name="Cancel order").click()
-    expect(page.locator("#order-status")).to_contain_text("Cancelled")
+    expect(page.locator(".order-status")).to_contain_text("Cancelled")
 
 
 def test_page_heals_after_redis_restart(daphne_server, new_page):

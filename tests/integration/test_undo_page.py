@@ -32,15 +32,15 @@ def test_countdown_undo_and_confirmation_reach_every_page(processes, new_page):
     # when: a customer orders and takes it back in time
     customer = new_page()
     order_in_browser(customer, base, slot)
-    expect(customer.locator("#order-status")).to_contain_text("Received")
+    expect(customer.locator(".order-status")).to_contain_text("Received")
     expect(customer.locator("[data-countdown-until]")).to_have_text(re.compile(r"^[1-4] seconds?$"))
     customer.get_by_role("button", name="Undo order").click()
-    expect(customer.locator("#order-status")).to_contain_text("Cancelled")
+    expect(customer.locator(".order-status")).to_contain_text("Cancelled")
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
 
     # when: the customer orders again and waits
     order_in_browser(customer, base, slot)
     # then: the window ends by itself; the order page and the kitchen board show it live
-    expect(customer.locator("#order-status")).to_contain_text("Confirmed", timeout=(UNDO + 6) * 1000)
+    expect(customer.locator(".order-status")).to_contain_text("Confirmed", timeout=(UNDO + 6) * 1000)
     expect(kitchen.locator(".card", has_text="Ada Lovelace")).to_have_count(1, timeout=2_000)
     assert list(Order.objects.values_list("status", flat=True).order_by("pk")) == ["cancelled", "confirmed"]

@@ -5,6 +5,8 @@ calls close old connections as they would in daphne, which a test-wide transacti
 """
 
 import asyncio
+import json
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -13,6 +15,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from chefshop.asgi import application
 from orders import services as order_services
@@ -52,6 +55,11 @@ def committed(django_capture_on_commit_callbacks):
     return call
 
 
+def cards(frame: str) -> dict[str, dict]:
+    """The cards of one frame, by id."""
+    return {card["id"]: card for card in json.loads(frame)["cards"]}
+
+
 async def _open(path, *headers):
     communicator = WebsocketCommunicator(application, path, headers=[*headers])
     connected, _ = await communicator.connect(timeout=5)
@@ -66,13 +74,17 @@ def test_slots_connect_sends_current_state_then_pushes(committed):
         ws, connected = await _open("/ws/slots/", ORIGIN)
         assert connected
         first = await ws.receive_from(timeout=5)
-        assert f'id="slot-{slot.pk}"' in first and "3 places left" in first
+        assert json.loads(first)["sync"] == ["slot-list"]
+        card = cards(first)[f"slot-{slot.pk}"]
+        assert "3 places left" in card["html"] and card["region"] == "slot-list"
         # when: a customer takes a place
         await committed(lambda: slot_services.slot_reserve(slot_id=slot.pk))
-        # then
-        frame = await ws.receive_from(timeout=5)
-        assert f'id="slot-{slot.pk}"' in frame and "2 places left" in frame
-        assert 'hx-swap-oob="true"' in frame and 'data-version="2"' in frame
+        # then: that one card, newer, and nothing else
+        frame = json.loads(await ws.receive_from(timeout=5))
+        assert "sync" not in frame and [c["id"] for c in frame["cards"]] == [f"slot-{slot.pk}"]
+        pushed = frame["cards"][0]
+        assert "2 places left" in pushed["html"] and pushed["v"] > card["v"]
+        assert f'data-version="{pushed["v"]}"' in pushed["html"]
         await ws.disconnect()
 
     scenario()
@@ -106,12 +118,12 @@ def test_order_topic_is_only_for_its_customer(slot, committed):
 
         ws, connected = await _open(path, ORIGIN, mine)
         assert connected
-        assert "Confirmed" in await ws.receive_from(timeout=5)
+        card_id = f"order-{order.public_id}"
+        assert "Confirmed" in cards(await ws.receive_from(timeout=5))[card_id]["html"]
         # when: the kitchen starts on it
         await committed(lambda: order_services.order_start_prepping(order=order))
         # then
-        frame = await ws.receive_from(timeout=5)
-        assert 'id="order-status"' in frame and "Being prepared" in frame
+        assert "Being prepared" in cards(await ws.receive_from(timeout=5))[card_id]["html"]
         await ws.disconnect()
 
     scenario()
@@ -129,19 +141,19 @@ def test_one_change_costs_the_same_however_many_sockets(sockets, committed):
             assert connected
             await ws.receive_from(timeout=5)
             opened.append(ws)
-        with mock.patch.object(slots_live, "render_slot", wraps=slots_live.render_slot) as renders:
+        with mock.patch.object(slots_live, "render_to_string", wraps=slots_live.render_to_string) as renders:
             queries = await committed(lambda: slot_services.slot_reserve(slot_id=slot.pk))
-        frames = await asyncio.gather(*(ws.receive_from(timeout=5) for ws in opened))
-        assert all("4 places left" in frame for frame in frames)
+            frames = await asyncio.gather(*(ws.receive_from(timeout=5) for ws in opened))
+        assert all("4 places left" in cards(frame)[f"slot-{slot.pk}"]["html"] for frame in frames)
         await asyncio.gather(*(ws.disconnect() for ws in opened))
         return renders.call_count, queries
 
     renders, queries = scenario()
-    assert renders == 1
-    # the conditional UPDATE, then one read to render the slot once for the whole group
+    assert renders == 1  # once for the process, however many sockets
+    # the writer pays the conditional UPDATE only: rendering happens off its path
     control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(control)]
-    assert len(statements) == 2, statements
+    assert len(statements) == 1, statements
 
 
 def test_owner_and_driver_topics_need_the_role(slot):
@@ -179,24 +191,35 @@ def test_owner_and_driver_topics_need_the_role(slot):
             assert not connected
         ws, connected = await _open("/ws/driver/", ORIGIN, mine)
         assert connected
-        assert order.name in await ws.receive_from(timeout=5)
+        assert order.name in cards(await ws.receive_from(timeout=5))[f"trip-{delivery.pk}"]["html"]
         await ws.disconnect()
         ws, connected = await _open("/ws/driver/", ORIGIN, theirs)
         assert connected
-        assert f'id="trip-{delivery.pk}"' not in await ws.receive_from(timeout=5)
+        assert f"trip-{delivery.pk}" not in cards(await ws.receive_from(timeout=5))
         await ws.disconnect()
 
     scenario()
 
 
-def test_a_page_with_nothing_to_show_stays_connected():
-    """No slots at all: no frame on connect, and the socket stays up for the first push."""
+def test_a_page_with_nothing_to_show_stays_connected(committed):
+    """No slots at all: an empty snapshot (the page shows its "no slots" note), and the socket stays
+    up; the first slot made appears on it."""
 
     @async_to_sync
     async def scenario():
         ws, connected = await _open("/ws/slots/", ORIGIN)
         assert connected
-        assert await ws.receive_nothing(timeout=0.5)
+        assert json.loads(await ws.receive_from(timeout=5)) == {"cards": [], "sync": ["slot-list"]}
+        # when: the owner adds a slot in admin
+        start = timezone.now() + timedelta(hours=5)
+        await committed(
+            lambda: slot_services.slot_create(
+                start=start, end=start + timedelta(hours=1), capacity=4, order_cutoff=start - timedelta(hours=1)
+            )
+        )
+        # then: it is inserted on the open picker
+        frame = json.loads(await ws.receive_from(timeout=5))
+        assert frame["cards"][0]["region"] == "slot-list" and frame["cards"][0]["html"]
         await ws.disconnect()
 
     scenario()

@@ -1,6 +1,7 @@
 """A socket over a real daphne stays up while idle and still receives pushes."""
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -24,9 +25,10 @@ def test_idle_socket_is_not_dropped_and_still_gets_pushes(daphne_server):
             started = time.monotonic()
             await asyncio.to_thread(slot_services.slot_reserve, slot_id=slot.pk)
             while time.monotonic() - started < 5:
-                frame = await asyncio.wait_for(ws.recv(), timeout=5)
-                if f'id="slot-{slot.pk}"' in frame:
-                    return frame
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+                for card in frame["cards"]:
+                    if card["id"] == f"slot-{slot.pk}":
+                        return card["html"]
         raise AssertionError("no push")
 
     assert "4 places left" in asyncio.run(scenario())
