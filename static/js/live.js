@@ -104,6 +104,7 @@
     if ((attribute === "value" || attribute === "checked") && touched.has(el)) return false;
     if (attribute === "selected" && el.parentElement && touched.has(el.parentElement)) return false;
     if (attribute === "value" && el.name === "csrfmiddlewaretoken" && el.value) return false;
+    if (attribute === "open" && el.tagName === "DETAILS") return false; // a disclosure someone opened
     return true;
   }
 

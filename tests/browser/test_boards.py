@@ -95,7 +95,7 @@ def test_order_travels_from_kitchen_to_doorstep_live_everywhere(daphne_server, n
 
     # then: everyone sees it delivered and the place is back
     expect(customer.locator(".order-status")).to_contain_text("Delivered", timeout=FAST)
-    expect(dispatch.locator("#done-h + .cards")).to_contain_text("Grace Hopper", timeout=FAST)
+    expect(dispatch.locator("#dispatch-finished")).to_contain_text("Grace Hopper", timeout=FAST)
     expect(slots_board.locator(f"#board-slot-{slot.pk}")).to_contain_text("0/4", timeout=FAST)
     expect(phone.locator(".trip", has_text="Grace Hopper")).to_have_count(0)
     assert Delivery.objects.get().driver == driver

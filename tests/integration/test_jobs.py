@@ -157,9 +157,10 @@ def test_slot_closes_by_itself_at_its_cutoff_and_pickers_hear_it(processes):
         async with websockets.connect(uri, origin=daphne.url) as ws:
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                frame = await asyncio.wait_for(ws.recv(), timeout=20)
-                if f'id="slot-{slot.pk}" class="slot slot-closed"' in frame:
-                    return time.time()
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+                for card in frame["cards"]:
+                    if card["id"] == f"slot-{slot.pk}" and 'class="slot slot-closed"' in (card["html"] or ""):
+                        return time.time()
         raise AssertionError("no closed fragment")
 
     received_at = asyncio.run(listen())
