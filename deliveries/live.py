@@ -81,19 +81,25 @@ def _heads(rows, in_progress, now) -> list[live.Card]:
 
 
 def _dispatch_versions(group: str) -> live.Versions:
+    """Each slot heading followed by its waiting deliveries (open slots only), then the others."""
     now = timezone.now()
     in_progress = slots_in_progress(now=now)
+    rows = [row for row in selectors.pending_slots(now=now) if row["count"]]
+    open_slots = [row["slot_id"] for row in rows if _is_open(row, in_progress, now)]
+    waiting: dict[int, list] = {}
+    others: live.Versions = {}
+    for pk, version, slot_id, status in selectors.dispatch_versions(open_slot_ids=open_slots, now=now):
+        entry = (f"delivery-{pk}", (version, f"delivery:{pk}"))
+        if status == D.PENDING:
+            waiting.setdefault(slot_id, []).append(entry)
+        else:
+            others[entry[0]] = entry[1]
     versions: live.Versions = {}
-    open_slots = []
-    for row in selectors.pending_slots(now=now):
-        if not row["count"]:
-            continue
+    for row in rows:
         is_open = _is_open(row, in_progress, now)
         versions[f"dispatch-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
-        if is_open:
-            open_slots.append(row["slot_id"])
-    for pk, version in selectors.dispatch_versions(open_slot_ids=open_slots, now=now):
-        versions[f"delivery-{pk}"] = (version, f"delivery:{pk}")
+        versions.update(waiting.get(row["slot_id"], []))
+    versions.update(others)
     return versions
 
 

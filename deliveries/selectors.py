@@ -30,18 +30,20 @@ def pending_slots(*, now=None, slot_ids=None) -> list[dict]:
     )
 
 
-def dispatch_versions(*, open_slot_ids, now=None) -> list[tuple[int, int]]:
-    """(pk, version) of every delivery card the board shows in full: waiting in an open slot, on the
-    road, or finished today (the latest few). Two queries."""
+def dispatch_versions(*, open_slot_ids, now=None) -> list[tuple[int, int, int, str]]:
+    """(pk, version, slot_id, status) of every delivery card the board shows in full, in board order: waiting
+    in an open slot, on the road, finished today (the latest few). Two queries."""
     active = list(
         Delivery.objects.filter(
             Q(status=D.PENDING, order__slot_id__in=open_slot_ids) | Q(status__in=[D.ASSIGNED, D.OUT_FOR_DELIVERY])
-        ).values_list("pk", "version")
+        )
+        .order_by("driver__name", "slot_start", "pk")
+        .values_list("pk", "version", "order__slot_id", "status")
     )
     finished = list(
         Delivery.objects.filter(status__in=[D.DELIVERED, D.FAILED], updated_at__gte=_today(now))
         .order_by("-updated_at")
-        .values_list("pk", "version")[:FINISHED_SHOWN]
+        .values_list("pk", "version", "order__slot_id", "status")[:FINISHED_SHOWN]
     )
     return active + finished
 

@@ -111,15 +111,15 @@ def _kitchen_versions(group: str) -> live.Versions:
     now = timezone.now()
     in_progress = slots_in_progress(now=now)
     rows = [row for row in selectors.kitchen_slots(now=now) if row["count"]]
+    open_slots = [row["slot_id"] for row in rows if _is_open(row, in_progress, now)]
+    orders_of: dict[int, list] = {}
+    for pk, public_id, version, slot_id in selectors.kitchen_order_versions(slot_ids=open_slots):
+        orders_of.setdefault(slot_id, []).append((f"kitchen-order-{public_id}", (version, f"order:{pk}")))
     versions: live.Versions = {}
-    open_slots = []
-    for row in rows:
+    for row in rows:  # in board order: each heading, then its orders
         is_open = _is_open(row, in_progress, now)
         versions[f"kitchen-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
-        if is_open:
-            open_slots.append(row["slot_id"])
-    for pk, public_id, version in selectors.kitchen_order_versions(slot_ids=open_slots):
-        versions[f"kitchen-order-{public_id}"] = (version, f"order:{pk}")
+        versions.update(orders_of.get(row["slot_id"], []))
     return versions
 
 
@@ -152,7 +152,7 @@ def kitchen_cards(keys: list[str], *, on_request: bool = False) -> list[live.Car
 def kitchen_slot_cards(*, slot_id: int) -> list[live.Card]:
     """A later slot's orders, opened on request from its heading."""
     ids = selectors.kitchen_order_versions(slot_ids=[slot_id])
-    return kitchen_cards([f"order:{pk}" for pk, _, _ in ids] + [f"slot:{slot_id}"], on_request=True)
+    return kitchen_cards([f"order:{pk}" for pk, *_ in ids] + [f"slot:{slot_id}"], on_request=True)
 
 
 def kitchen_board_cards() -> list[live.Card]:

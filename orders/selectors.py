@@ -78,12 +78,12 @@ def kitchen_slots(*, now=None, slot_ids=None) -> list[dict]:
     )
 
 
-def kitchen_order_versions(*, slot_ids) -> list[tuple[int, uuid.UUID, int]]:
-    """(pk, public_id, version) of the kitchen's orders in these slots. One query."""
+def kitchen_order_versions(*, slot_ids) -> list[tuple[int, uuid.UUID, int, int]]:
+    """(pk, public_id, version, slot_id) of the kitchen's orders in these slots, in board order. One query."""
     return list(
         Order.objects.filter(status__in=KITCHEN_STATUSES, slot_id__in=slot_ids)
         .order_by("slot__start", "confirmed_at", "pk")
-        .values_list("pk", "public_id", "version")
+        .values_list("pk", "public_id", "version", "slot_id")
     )
 
 

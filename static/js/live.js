@@ -145,7 +145,12 @@
       gone[card.id] = Math.max(gone[card.id] || 0, card.v);
       return existing ? "removed" : "";
     }
-    if (existing && card.v <= versionOf(existing)) return ""; // what the page shows is as new or newer
+    if (existing && card.v <= versionOf(existing)) {
+      // What the page shows is as new or newer; a snapshot still puts it in its place.
+      var home = sync && document.getElementById(card.region);
+      if (home && existing.parentElement === home) place(home, existing);
+      return "";
+    }
     if (!existing && !sync && gone[card.id] !== undefined && card.v <= gone[card.id]) return "";
     var region = document.getElementById(card.region);
     var incoming = parseCard(card.html);
