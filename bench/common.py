@@ -1,7 +1,6 @@
 """Shared plumbing of the benchmark harness: environment, processes, /proc readings, statistics."""
 
 import os
-import re
 import signal
 import socket
 import statistics
@@ -21,7 +20,7 @@ REDIS_DB = 2
 BENCH_ENV = {
     "DATABASE_URL": f"postgres:///{DB_NAME}",
     "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
-    "DJANGO_SETTINGS_MODULE": "chefshop.settings",
+    "DJANGO_SETTINGS_MODULE": "bench.settings",  # ChefShop's settings plus /bench/trivial/
     "DEBUG": "false",
     "ORDER_UNDO_SECONDS": "0",
     "SECRET_KEY": "bench-not-secret",
@@ -30,9 +29,10 @@ BENCH_ENV = {
 }
 
 
-def child_env() -> dict:
+def child_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
     env.update(BENCH_ENV)
+    env.update(extra or {})
     return env
 
 
@@ -70,7 +70,7 @@ class Proc:
 
     registry: list["Proc"] = []
 
-    def __init__(self, name: str, args: list[str]):
+    def __init__(self, name: str, args: list[str], env: dict | None = None):
         LOGS.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.log_path = LOGS / f"{name}.log"
@@ -78,7 +78,7 @@ class Proc:
         self.log.write(f"\n=== {time.strftime('%H:%M:%S')} {' '.join(args)}\n".encode())
         self.log.flush()
         self.popen = subprocess.Popen(
-            args, cwd=ROOT, env=child_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=ROOT, env=child_env(env), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.pid = self.popen.pid
         Proc.registry.append(self)
@@ -182,9 +182,6 @@ def flush_bench_redis() -> None:
     assert r.connection_pool.connection_kwargs["db"] == REDIS_DB
     r.flushdb()
     r.close()
-
-
-SLOT_FRAGMENT = re.compile(r'<li id="slot-(\d+)" class="slot slot-(\w+)" data-version="(\d+)"')
 
 
 def machine_info() -> dict:

@@ -1,11 +1,12 @@
 """ChefShop benchmark harness (`make bench`): measures, compares with same-run baselines, writes
 docs/benchmarks.md. Uses its own database (chefshop_bench) and Redis db 2 only.
 
-Usage: .venv/bin/python bench/run.py [--only orders,latency,idle,storm,close,pages] [--quick]
+Usage: .venv/bin/python bench/run.py [--only orders,latency,processes,idle,storm,close,pages]
 """
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -22,6 +23,7 @@ from bench.common import (  # noqa: E402
     LOGS,
     PY,
     ROOT,
+    VENV_BIN,
     Proc,
     apply_env,
     flush_bench_redis,
@@ -31,7 +33,7 @@ from bench.common import (  # noqa: E402
 
 apply_env()
 
-ALL = ["orders", "latency", "idle", "storm", "close", "pages"]
+ALL = ["orders", "latency", "processes", "idle", "storm", "close", "pages"]
 
 
 def prepare_database() -> None:
@@ -64,6 +66,7 @@ def versions() -> dict:
     import daphne
     import django
     import redis
+    import supervisor.options
     import websockets
 
     out = {
@@ -74,7 +77,10 @@ def versions() -> dict:
         "daphne": daphne.__version__,
         "websockets": websockets.version.version,
         "redis-py": redis.__version__,
+        "supervisor": supervisor.options.VERSION,
     }
+    spy = subprocess.run([str(VENV_BIN / "py-spy"), "--version"], capture_output=True, text=True)
+    out["py-spy"] = spy.stdout.strip() or "py-spy not installed"
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -91,12 +97,40 @@ def versions() -> dict:
     return out
 
 
+def redis_run_id() -> str | None:
+    """Changes whenever the Redis server restarts (another test suite on this machine may restart it)."""
+    try:
+        from bench.common import redis_client
+
+        r = redis_client()
+        try:
+            return r.info("server").get("run_id")
+        finally:
+            r.close()
+    except Exception:  # noqa: BLE001 - Redis down right now
+        return None
+
+
+def busy_neighbours() -> list[str]:
+    """Other heavy jobs on this machine right now (their CPU use and Redis restarts disturb the figures)."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()[1:]
+    mine = str(os.getpid())
+    return [
+        line.strip()[:120]
+        for line in out
+        if any(word in line for word in ("pytest", "soak/run.py")) and not line.strip().startswith(mine)
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default=",".join(ALL))
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
     chosen = [b for b in args.only.split(",") if b]
+    unknown = [b for b in chosen if b not in ALL]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 20000), hard), hard))
@@ -118,6 +152,7 @@ def main() -> int:
         funcs = {
             "orders": B.bench_orders,
             "latency": B.bench_latency,
+            "processes": B.bench_processes,
             "idle": B.bench_idle,
             "storm": B.bench_storm,
             "close": B.bench_close,
@@ -125,6 +160,8 @@ def main() -> int:
         }
         for name in chosen:
             print(f"[bench] {name} ...", flush=True)
+            neighbours = busy_neighbours()
+            run_id = redis_run_id()
             t0 = time.perf_counter()
             try:
                 out = funcs[name]()
@@ -134,6 +171,13 @@ def main() -> int:
             finally:
                 Proc.stop_all()
             out["duration_s"] = time.perf_counter() - t0
+            after = redis_run_id()
+            if run_id is None or after != run_id:
+                out["disturbed"] = "Redis was restarted (or unreachable) while this benchmark ran"
+                print(f"[bench] {name}: {out['disturbed']}", flush=True)
+            neighbours = sorted(set(neighbours) | set(busy_neighbours()))
+            if neighbours:
+                out["neighbours"] = neighbours[:5]
             results["benchmarks"][name] = out
             print(f"[bench] {name} done in {out['duration_s']:.1f}s", flush=True)
     finally:

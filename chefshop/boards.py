@@ -21,6 +21,11 @@ def parse_version(raw) -> int | None:
     return value if 0 < value < 2**31 else None
 
 
+def slot_is_open(row: dict, in_progress: set[int], now) -> bool:
+    """A board shows a slot's cards in full while it is in progress or next, or already past."""
+    return row["end"] <= now or row["slot_id"] in in_progress
+
+
 def slot_head_card(*, prefix: str, region: str, row: dict, is_open: bool, open_url: str, noun: str):
     """The heading card of one slot on a board: its window and how many cards it holds. A slot in
     progress shows its cards below it; a later one says how many and opens them on request.

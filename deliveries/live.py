@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_card, slot_sort
+from chefshop.boards import slot_head_card, slot_is_open, slot_sort
 from chefshop.roles import driver_of, is_owner
 from deliveries import selectors
 from deliveries.models import Delivery
@@ -62,17 +62,13 @@ def render_dispatch_card(delivery: Delivery, *, drivers=None, message: str = "",
     )
 
 
-def _is_open(row: dict, in_progress: set[int], now) -> bool:
-    return row["end"] <= now or row["slot_id"] in in_progress
-
-
 def _heads(rows, in_progress, now) -> list[live.Card]:
     return [
         slot_head_card(
             prefix="dispatch-slot-",
             region=PENDING_REGION,
             row=row,
-            is_open=_is_open(row, in_progress, now),
+            is_open=slot_is_open(row, in_progress, now),
             open_url=reverse("deliveries:dispatch_slot", args=[row["slot_id"]]),
             noun="delivery",
         )
@@ -85,7 +81,7 @@ def _dispatch_versions(group: str) -> live.Versions:
     now = timezone.now()
     in_progress = slots_in_progress(now=now)
     rows = [row for row in selectors.pending_slots(now=now) if row["count"]]
-    open_slots = [row["slot_id"] for row in rows if _is_open(row, in_progress, now)]
+    open_slots = [row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)]
     waiting: dict[int, list] = {}
     others: live.Versions = {}
     for pk, version, slot_id, status in selectors.dispatch_versions(open_slot_ids=open_slots, now=now):
@@ -96,7 +92,7 @@ def _dispatch_versions(group: str) -> live.Versions:
             others[entry[0]] = entry[1]
     versions: live.Versions = {}
     for row in rows:
-        is_open = _is_open(row, in_progress, now)
+        is_open = slot_is_open(row, in_progress, now)
         versions[f"dispatch-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
         versions.update(waiting.get(row["slot_id"], []))
     versions.update(others)
@@ -112,7 +108,7 @@ def dispatch_cards(keys: list[str], *, on_request: bool = False) -> list[live.Ca
     in_progress = slots_in_progress(now=now)
     rows = selectors.pending_slots(now=now, slot_ids=slot_ids)
     cards = _heads(rows, in_progress, now)
-    open_slots = {row["slot_id"] for row in rows if _is_open(row, in_progress, now)}
+    open_slots = {row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)}
     drivers = selectors.drivers_active() if deliveries else []
     for delivery in sorted(deliveries, key=lambda d: (d.slot_start, d.pk)):
         waiting_later = delivery.status == D.PENDING and delivery.order.slot_id not in open_slots

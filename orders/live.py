@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_card, slot_sort
+from chefshop.boards import slot_head_card, slot_is_open, slot_sort
 from chefshop.roles import is_owner
 from orders import selectors
 from orders.models import Order
@@ -87,17 +87,13 @@ def render_kitchen_card(order: Order, *, message: str = "", error: bool = False)
     )
 
 
-def _is_open(row: dict, in_progress: set[int], now) -> bool:
-    return row["end"] <= now or row["slot_id"] in in_progress
-
-
 def _heads(rows: list[dict], in_progress: set[int], now) -> list[live.Card]:
     return [
         slot_head_card(
             prefix="kitchen-slot-",
             region=KITCHEN_REGION,
             row=row,
-            is_open=_is_open(row, in_progress, now),
+            is_open=slot_is_open(row, in_progress, now),
             open_url=reverse("orders:kitchen_slot", args=[row["slot_id"]]),
             noun="order",
         )
@@ -111,13 +107,13 @@ def _kitchen_versions(group: str) -> live.Versions:
     now = timezone.now()
     in_progress = slots_in_progress(now=now)
     rows = [row for row in selectors.kitchen_slots(now=now) if row["count"]]
-    open_slots = [row["slot_id"] for row in rows if _is_open(row, in_progress, now)]
+    open_slots = [row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)]
     orders_of: dict[int, list] = {}
     for pk, public_id, version, slot_id in selectors.kitchen_order_versions(slot_ids=open_slots):
         orders_of.setdefault(slot_id, []).append((f"kitchen-order-{public_id}", (version, f"order:{pk}")))
     versions: live.Versions = {}
     for row in rows:  # in board order: each heading, then its orders
-        is_open = _is_open(row, in_progress, now)
+        is_open = slot_is_open(row, in_progress, now)
         versions[f"kitchen-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
         versions.update(orders_of.get(row["slot_id"], []))
     return versions
@@ -134,7 +130,7 @@ def kitchen_cards(keys: list[str], *, on_request: bool = False) -> list[live.Car
     in_progress = slots_in_progress(now=now)
     rows = selectors.kitchen_slots(now=now, slot_ids=slot_ids)
     cards = _heads(rows, in_progress, now)
-    open_slots = {row["slot_id"] for row in rows if _is_open(row, in_progress, now)}
+    open_slots = {row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)}
     for order in sorted(orders, key=lambda o: (o.slot.start, o.confirmed_at or o.placed_at, o.pk)):
         html = render_kitchen_card(order) if order.status in KITCHEN_STATUSES else None
         cards.append(
