@@ -16,7 +16,9 @@ from orders import notifications
 from orders.errors import CartError, EmptyCart, IllegalTransition, ItemUnavailable, StaleVersion
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
 from orders.signals import order_status_changed
+from slots import selectors as slot_selectors
 from slots import services as slot_services
+from slots.errors import SlotNotFound
 
 S = Order.Status
 
@@ -162,12 +164,14 @@ def _order_place(*, cart, slot_id, contact, idempotency_key, user, owner_token) 
         raise ItemUnavailable(
             f"Sorry, no longer available: {', '.join(unavailable)}. Please remove them from your cart."
         )
-    slot_services.slot_reserve(slot_id=slot_id)
+    slot = slot_selectors.slot_get(slot_id=slot_id)
+    if slot is None:
+        raise SlotNotFound()
     order = Order.objects.create(
         idempotency_key=idempotency_key,
         user=user if user is not None and user.is_authenticated else None,
         owner_token=owner_token,
-        slot_id=slot_id,
+        slot=slot,
         name=contact.name,
         email=contact.email,
         phone=contact.phone,
@@ -195,6 +199,10 @@ def _order_place(*, cart, slot_id, contact, idempotency_key, user, owner_token) 
         order = order_transition(order=order, to_status=S.CONFIRMED, note="No undo window")
     else:
         _schedule_confirm(order.pk, settings.ORDER_UNDO_SECONDS)
+    # The place is taken last: the slot's row stays locked from this UPDATE until the commit, so every
+    # other order for the same slot waits only for that, not for the rest of this order's writes.
+    # If the slot is full, everything above rolls back with it.
+    slot_services.slot_reserve(slot_id=slot_id)
     return order
 
 
