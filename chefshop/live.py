@@ -151,10 +151,11 @@ def render_cards(topic: Topic, group: str, keys: Iterable[str]) -> list[Card]:
     return cards
 
 
-def snapshot(topic: Topic, group: str) -> tuple[Versions, list[Card]]:
+def snapshot(topic: Topic, group: str, versions: Versions | None = None) -> tuple[Versions, list[Card]]:
     """Every card of the group's regions now: the versions in one query, unchanged cards from the cache,
     the others rendered in one go."""
-    versions = topic.versions(group)
+    if versions is None:
+        versions = topic.versions(group)
     cached: dict[str, Card] = {}
     missing: list[str] = []
     for card_id, (version, key) in versions.items():
@@ -219,6 +220,7 @@ class Hub:
         self.subscribed: set[str] = set()
         self.sent: dict[str, dict[str, int]] = {}
         self.pending: dict[str, set[str]] = {}
+        self.snapshots: dict[str, tuple[Versions, str]] = {}
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
         self.flushes = 0
@@ -243,7 +245,7 @@ class Hub:
         members.discard(consumer)
         if members:
             return
-        for table in (self.members, self.topics, self.sent, self.pending):
+        for table in (self.members, self.topics, self.sent, self.pending, self.snapshots):
             table.pop(group, None)
         if group in self.subscribed and self.channel is not None:
             self.subscribed.discard(group)
@@ -253,11 +255,19 @@ class Hub:
                 logger.info("live: unsubscribe from %s failed", group)
 
     async def snapshot(self, group: str) -> str:
+        """The whole-regions frame for a page that connects. Pages connecting while nothing changed (a
+        reconnect storm after a restart) share one rendering: only the versions are read each time."""
         chosen = self.topics[group]
-        versions, cards = await database_sync_to_async(snapshot)(chosen, group)
+        versions = await database_sync_to_async(chosen.versions)(group)
         if group not in self.sent:  # the first page of this group here: what it shows is what was sent
             self.sent[group] = {card_id: version for card_id, (version, _) in versions.items()}
-        return frame(cards, sync=chosen.regions)
+        cached = self.snapshots.get(group)
+        if cached is not None and cached[0] == versions:
+            return cached[1]
+        _, cards = await database_sync_to_async(snapshot)(chosen, group, versions)
+        text = frame(cards, sync=chosen.regions)
+        self.snapshots[group] = (versions, text)
+        return text
 
     async def _subscribe(self, group: str) -> None:
         if group in self.subscribed or self.channel is None:
