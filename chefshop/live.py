@@ -222,6 +222,7 @@ class Hub:
         self.pending: dict[str, set[str]] = {}
         self.snapshots: dict[str, tuple[Versions, str]] = {}
         self.wake = asyncio.Event()
+        self.channel_lock = asyncio.Lock()
         self.tasks: list[asyncio.Task] = []
         self.flushes = 0
 
@@ -234,9 +235,23 @@ class Hub:
             ]
 
     async def join(self, consumer, chosen: Topic, group: str) -> None:
+        """Count the socket in, and be subscribed before the page's snapshot is read: a change committed
+        after the snapshot is then always heard (while Redis is down, the digest covers the gap)."""
         self.members.setdefault(group, set()).add(consumer)
         self.topics[group] = chosen
+        try:
+            await self._ensure_channel()
+        except Exception:  # noqa: BLE001 - Redis down: the receive loop keeps trying
+            logger.warning("live: no channel yet for %s", group)
+            return
         await self._subscribe(group)
+
+    async def _ensure_channel(self) -> str:
+        async with self.channel_lock:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel(prefix="live-hub.")
+                self.subscribed.clear()
+            return self.channel
 
     async def leave(self, consumer, group: str) -> None:
         members = self.members.get(group)
@@ -281,9 +296,7 @@ class Hub:
     async def _receive_loop(self) -> None:
         while True:
             try:
-                if self.channel is None:
-                    self.channel = await self.layer.new_channel(prefix="live-hub.")
-                    self.subscribed.clear()
+                await self._ensure_channel()
                 for group in [g for g in self.members if g not in self.subscribed]:
                     await self._subscribe(group)
                 message = await self.layer.receive(self.channel)
@@ -354,6 +367,9 @@ class Hub:
         """Compare every watched group's card versions with what was sent; queue what differs.
         Returns the number of cards found out of date."""
         behind = 0
+        if self.channel is not None:  # subscriptions that failed while Redis was away
+            for group in [g for g in self.members if g not in self.subscribed]:
+                await self._subscribe(group)
         for group in list(self.members):
             chosen = self.topics.get(group)
             if chosen is None:

@@ -141,12 +141,19 @@ def test_one_change_costs_the_same_however_many_sockets(sockets, committed):
             assert connected
             await ws.receive_from(timeout=5)
             opened.append(ws)
+
+        async def our_card(ws) -> dict:
+            while True:  # a frame about another test's slot may still be on its way
+                card = cards(await ws.receive_from(timeout=5)).get(f"slot-{slot.pk}")
+                if card is not None:
+                    return card
+
         with mock.patch.object(slots_live, "render_to_string", wraps=slots_live.render_to_string) as renders:
             queries = await committed(lambda: slot_services.slot_reserve(slot_id=slot.pk))
-            frames = await asyncio.gather(*(ws.receive_from(timeout=5) for ws in opened))
-        assert all("4 places left" in cards(frame)[f"slot-{slot.pk}"]["html"] for frame in frames)
+            pushed = await asyncio.gather(*(our_card(ws) for ws in opened))
+        assert all("4 places left" in card["html"] for card in pushed)
         await asyncio.gather(*(ws.disconnect() for ws in opened))
-        return renders.call_count, queries
+        return sum(1 for call in renders.call_args_list if call.args[1]["slot"].pk == slot.pk), queries
 
     renders, queries = scenario()
     assert renders == 1  # once for the process, however many sockets

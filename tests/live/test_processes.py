@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 import websockets
+from django.db import connection
 from django.test import Client
 
 from chefshop import live
@@ -91,8 +92,11 @@ def test_a_page_converges_after_a_push_that_never_arrived(daphne_server):
 
     def change_without_telling_anyone() -> None:
         time.sleep(0.5)
-        with mock.patch.object(live, "publish") as publish:  # the push is lost on its way
-            slot_services.slot_set_capacity(slot_id=slot.pk, capacity=8)
+        try:
+            with mock.patch.object(live, "publish") as publish:  # the push is lost on its way
+                slot_services.slot_set_capacity(slot_id=slot.pk, capacity=8)
+        finally:
+            connection.close()  # this thread's own connection
         assert publish.called
 
     async def scenario():
