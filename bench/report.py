@@ -376,7 +376,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
         w(
             "Burst sizes shrink with N (1,000 / 400 / 100 changes) to keep the run to seconds per level. The Redis"
             " baseline does not coalesce: each subscriber receives every message, so its convergence is the time"
-            " one client process takes to read N × changes messages.\n"
+            " one client process takes to read N × changes messages (its window is 20 s).\n"
         )
         checks = []
         for n, lv in (lat.get("levels") or {}).items():
