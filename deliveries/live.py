@@ -1,6 +1,8 @@
 """What the deliveries app pushes: one card per delivery to the dispatch board (waiting ones under
 a heading per slot), and each driver's trips to that driver's phone."""
 
+import time
+
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,6 +21,7 @@ PENDING_REGION = "dispatch-pending"
 ROAD_REGION = "dispatch-road"
 FINISHED_REGION = "dispatch-finished"
 TRIPS_REGION = "driver-trips"
+ROSTER_REGION = "dispatch-roster"
 REGION_OF = {
     D.PENDING: PENDING_REGION,
     D.ASSIGNED: ROAD_REGION,
@@ -48,12 +51,11 @@ def _dispatch_sort(delivery: Delivery) -> str:
     return f"{name[:40]:<40}{delivery.slot_start:%Y%m%d%H%M}{delivery.pk:012d}"
 
 
-def render_dispatch_card(delivery: Delivery, *, drivers=None, message: str = "", error: bool = False) -> str:
+def render_dispatch_card(delivery: Delivery, *, message: str = "", error: bool = False) -> str:
     return render_to_string(
         "deliveries/_dispatch_card.html",
         {
             "delivery": delivery,
-            "drivers": selectors.drivers_active() if drivers is None else drivers,
             "region": REGION_OF[delivery.status],
             "sort": _dispatch_sort(delivery),
             "message": message,
@@ -76,6 +78,17 @@ def _heads(rows, in_progress, now) -> list[live.Card]:
     ]
 
 
+def _roster_version() -> int:
+    """The drivers an owner can choose from are read fresh every time: their card's version is the time
+    it was read (microseconds), so each digest round brings every open board the current list."""
+    return time.time_ns() // 1000
+
+
+def roster_card(version: int) -> live.Card:
+    html = render_to_string("deliveries/_roster.html", {"drivers": selectors.drivers_active(), "version": version})
+    return live.Card(id="driver-roster", version=version, region=ROSTER_REGION, html=html)
+
+
 def _dispatch_versions(group: str) -> live.Versions:
     """Each slot heading followed by its waiting deliveries (open slots only), then the others."""
     now = timezone.now()
@@ -96,6 +109,7 @@ def _dispatch_versions(group: str) -> live.Versions:
         versions[f"dispatch-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
         versions.update(waiting.get(row["slot_id"], []))
     versions.update(others)
+    versions["driver-roster"] = (_roster_version(), "roster")
     return versions
 
 
@@ -108,8 +122,9 @@ def dispatch_cards(keys: list[str], *, on_request: bool = False) -> list[live.Ca
     in_progress = slots_in_progress(now=now)
     rows = selectors.pending_slots(now=now, slot_ids=slot_ids)
     cards = _heads(rows, in_progress, now)
+    if "roster" in keys:
+        cards.append(roster_card(_roster_version()))
     open_slots = {row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)}
-    drivers = selectors.drivers_active() if deliveries else []
     for delivery in sorted(deliveries, key=lambda d: (d.slot_start, d.pk)):
         waiting_later = delivery.status == D.PENDING and delivery.order.slot_id not in open_slots
         cards.append(
@@ -117,7 +132,7 @@ def dispatch_cards(keys: list[str], *, on_request: bool = False) -> list[live.Ca
                 id=f"delivery-{delivery.pk}",
                 version=delivery.version,
                 region=REGION_OF[delivery.status],
-                html=render_dispatch_card(delivery, drivers=drivers),
+                html=render_dispatch_card(delivery),
                 on_request=on_request or waiting_later,
             )
         )
@@ -197,7 +212,7 @@ live.register_topic(
     authorize=lambda viewer, kwargs: dispatch_group() if is_owner(viewer.user) else None,
     versions=_dispatch_versions,
     cards=lambda group, keys: dispatch_cards(keys),
-    regions=[PENDING_REGION, ROAD_REGION, FINISHED_REGION],
+    regions=[PENDING_REGION, ROAD_REGION, FINISHED_REGION, ROSTER_REGION],
 )
 live.register_topic(
     "driver", authorize=_authorize_driver, versions=_driver_versions, cards=_driver_cards, regions=[TRIPS_REGION]

@@ -33,7 +33,7 @@ SUBJECTS = {
 }
 
 
-def _write(order: Order, kind: str, recipient: str) -> Notification | None:
+def _write(order: Order, kind: str, recipient: str, items: list) -> Notification | None:
     notification, created = Notification.objects.get_or_create(
         order=order,
         kind=kind,
@@ -42,7 +42,7 @@ def _write(order: Order, kind: str, recipient: str) -> Notification | None:
             "subject": SUBJECTS[kind].format(slot=f"{timezone.localtime(order.slot.start):%a %H:%M}", name=order.name)[
                 :200
             ],
-            "body": render_to_string("orders/email/notification.txt", {"order": order, "kind": kind}),
+            "body": render_to_string("orders/email/notification.txt", {"order": order, "kind": kind, "items": items}),
         },
     )
     if not created:
@@ -54,10 +54,15 @@ def _write(order: Order, kind: str, recipient: str) -> Notification | None:
 def notify_status(order: Order, to_status: str) -> None:
     """Write the outbox rows this status change calls for (inside the change's transaction)."""
     kind = CUSTOMER_KINDS.get(to_status)
-    if kind is not None and order.email:
-        _write(order, kind, order.email)
-    if to_status == Order.Status.CONFIRMED and settings.SHOP_EMAIL:
-        _write(order, K.NEW_ORDER, settings.SHOP_EMAIL)
+    to_customer = kind is not None and bool(order.email)
+    to_shop = to_status == Order.Status.CONFIRMED and bool(settings.SHOP_EMAIL)
+    if not (to_customer or to_shop):
+        return
+    items = list(order.items.all())  # read once for every email this change writes
+    if to_customer:
+        _write(order, kind, order.email, items)
+    if to_shop:
+        _write(order, K.NEW_ORDER, settings.SHOP_EMAIL, items)
 
 
 def enqueue(notification_id: int) -> None:

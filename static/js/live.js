@@ -101,6 +101,7 @@
 
   function keepUserState(attribute, el) {
     if (attribute === "checked" && el.type === "radio" && el.name === "slot") return false; // the customer's choice
+    if (attribute === "value" && el === document.activeElement && el.type !== "hidden") return false; // being typed in
     if ((attribute === "value" || attribute === "checked") && touched.has(el)) return false;
     if (attribute === "selected" && el.parentElement && touched.has(el.parentElement)) return false;
     if (attribute === "value" && el.name === "csrfmiddlewaretoken" && el.value) return false;
@@ -108,18 +109,60 @@
     return true;
   }
 
+  // A choice someone is making (a driver picked but not yet assigned) is left alone, and so is the
+  // version its form was made from: sending it still meets a 409 if someone else acted first.
+  function midChoice(node) {
+    if (node.nodeType !== 1) return false;
+    if (node.tagName === "SELECT") return touched.has(node) || node === document.activeElement;
+    if (node.tagName === "INPUT" && node.name === "version" && node.form) {
+      return Array.prototype.some.call(node.form.elements, function (el) { return touched.has(el); });
+    }
+    return false;
+  }
+
+  // Driver lists come from the page's one roster card, so a card never carries a stale list.
+  function fillRosters(root) {
+    var roster = document.getElementById("driver-roster");
+    if (!roster || !root) return;
+    root.querySelectorAll("select[data-roster]").forEach(function (select) {
+      if (midChoice(select)) return;
+      var current = select.dataset.current || "";
+      var options = Array.prototype.slice.call(roster.content.children).map(function (o) { return o.cloneNode(true); });
+      if (current && !options.some(function (o) { return o.value === current; })) {
+        var keep = select.querySelector('option[value="' + current + '"]');
+        if (keep) options.unshift(keep.cloneNode(true));
+      }
+      if (!current) {
+        var choose = document.createElement("option");
+        choose.value = "";
+        choose.textContent = "Choose…";
+        options.unshift(choose);
+      }
+      select.replaceChildren.apply(select, options);
+      select.value = current;
+    });
+  }
+
   function morph(existing, incoming) {
     Idiomorph.morph(existing, incoming, {
       morphStyle: "outerHTML",
-      ignoreActiveValue: true,
+      // Not idiomorph's ignoreActiveValue: it leaves a focused element's children alone too, so a
+      // focused "Start prepping" button would keep its label while its form moved on to the next step.
+      ignoreActiveValue: false,
       callbacks: {
         beforeAttributeUpdated: function (attribute, el) { return keepUserState(attribute, el); },
+        beforeNodeMorphed: function (oldNode) { return !midChoice(oldNode); },
       },
     });
   }
 
   function settle(el) {
-    if (el.classList.contains("slot-head")) el.classList.toggle("is-open", isOpen(el));
+    if (el.classList.contains("slot-head")) {
+      el.classList.toggle("is-open", isOpen(el));
+      var button = el.querySelector("button[data-open-url]");
+      if (button) button.setAttribute("aria-expanded", isOpen(el) ? "true" : "false");
+    }
+    fillRosters(el.id === "driver-roster" ? document : el);
     fillCsrf(el);
     htmx.process(el);
     keepSlotChoice(el);
@@ -160,6 +203,11 @@
       return "";
     }
     delete gone[card.id];
+    if (existing && existing.parentElement === region && incoming.tagName === "TEMPLATE") {
+      existing.replaceWith(incoming); // a template's content is data, not something to morph
+      settle(incoming);
+      return "updated";
+    }
     if (existing && existing.parentElement === region) {
       morph(existing, incoming);
       existing = document.getElementById(card.id);
@@ -192,8 +240,37 @@
       });
     });
     if (!sync.length) announceNew(inserted);
+    else reopen();
     refreshSince();
     refreshCountdowns();
+  }
+
+  // Slots this person opened are fetched again after every snapshot (a reconnect may have missed
+  // changes to cards that only exist on pages that opened them).
+  function reopen() {
+    Object.keys(opened).forEach(function (id) {
+      var head = document.getElementById(id);
+      var button = head && head.querySelector("button[data-open-url]");
+      if (button) openSlot(head, button);
+      else if (!head) delete opened[id];
+    });
+  }
+
+  function openSlot(head, button) {
+    opened[head.id] = true; // before the fetch: a push arriving meanwhile already belongs here
+    head.classList.add("is-open");
+    button.setAttribute("aria-expanded", "true");
+    return fetch(button.dataset.openUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
+      .then(function (data) { applyFrame({ cards: data.cards }); })
+      .catch(function () {
+        delete opened[head.id];
+        head.classList.remove("is-open");
+        button.setAttribute("aria-expanded", "false");
+      });
   }
 
   // A region that wants it (the driver's trips) says when a new card arrives by push.
@@ -248,6 +325,7 @@
     if (!card) return;
     var region = document.getElementById(card.getAttribute("data-region") || "");
     if (region && card.parentElement !== region) place(region, card); // e.g. assigned: to "On the road"
+    fillRosters(card);
     fillCsrf(card);
   });
 
@@ -267,23 +345,8 @@
   // "Show 12 orders" on a later slot: fetch its cards and keep them shown here.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button[data-open-url]");
-    if (!button) return;
-    var head = button.closest(".slot-head");
-    button.disabled = true;
-    fetch(button.dataset.openUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) throw new Error(response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        if (head) {
-          opened[head.id] = true;
-          head.classList.add("is-open");
-        }
-        applyFrame({ cards: data.cards });
-        button.setAttribute("aria-expanded", "true");
-      })
-      .catch(function () { button.disabled = false; });
+    var head = button && button.closest(".slot-head");
+    if (head) openSlot(head, button);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -294,6 +357,7 @@
       if (radio && !radio.disabled) radio.checked = true;
     }
     document.querySelectorAll(".slot-head").forEach(settle);
+    fillRosters(document);
     fillCsrf(document);
     refreshSince();
     refreshCountdowns();

@@ -129,6 +129,14 @@ def test_a_half_made_driver_choice_survives_a_push_for_another_card(daphne_serve
     expect(page.locator(f"#delivery-{second.pk}")).to_contain_text("Brian", timeout=FAST)
     expect(choice).to_have_value(str(second_driver.pk))
 
+    # and a driver added meanwhile becomes a choice on the open board (the roster card), the half-made
+    # choice still untouched
+    DriverFactory(name="Chloe")
+    other = page.locator(f"#driver-for-{second.pk}")
+    expect(other.locator("option", has_text="Chloe")).to_have_count(1, timeout=15_000)
+    expect(other).to_have_value(str(second_driver.pk))
+    expect(choice).to_have_value(str(second_driver.pk))
+
 
 def test_a_new_order_is_inserted_on_an_open_kitchen_board_without_replacing_the_others(daphne_server, new_page):
     # given: a kitchen board with one order on it, its card marked in the page's memory
