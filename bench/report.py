@@ -591,6 +591,37 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
     for line in behind or ["Every target above was met in this run."]:
         w(f"- {line}")
     w("")
+    missed = " ".join(behind)
+    if "Hot-slot" in missed or "Reconnect storm" in missed:
+        w("### What limits these, and what would move them\n")
+    if "Hot-slot" in missed:
+        w(
+            "- **Hot-slot checkouts.** The row lock is no longer the limit: checkout takes the slot place last,"
+            " so the slot's row is locked only from that `UPDATE` to the commit (waits in `slot_reserve` are a"
+            " few % of the profile above). What is left is work per checkout on 2 shared cores that also run"
+            " the load generator, PostgreSQL and Redis: one checkout is two HTTP requests and about 30 SQL"
+            " statements (session, cart, idempotency check, order, items, events, two outbox rows with their"
+            " savepoints, the confirm move, the reservation), each a round trip through psycopg (the largest"
+            " share of running Python), and each request hops event loop → thread → event loop → thread"
+            " because WhiteNoise is a sync-only middleware. pgbench runs one bare `UPDATE` in C, so that ratio"
+            " compares ~30 Python-driven statements with one. Raising the pool from 8 to 16 connections per"
+            " process made it slower (more sessions contending on 2 cores). What would move it: fewer"
+            " statements per checkout (outbox rows in one `INSERT … ON CONFLICT`, no savepoints for nested"
+            " services that cannot fail alone), serving static files outside the Django middleware chain so a"
+            " request stays on one thread, async views, and more cores."
+        )
+    if "Reconnect storm" in missed:
+        w(
+            "- **Reconnect storm.** Cold connect is the storm alone; a restart adds everything before the first"
+            " page can be served: daphne's shutdown of 1,000 sockets, supervisord noticing the exit and starting"
+            " the process again, and Django's start (about 0.9 s of imports) — the row \"both daphne processes"
+            ' back and listening" above. Pages that failed meanwhile wait out their jittered backoff. Every'
+            " page is re-synced (the snapshot), none stays stale. What would move it: restarting the web"
+            " processes one at a time (the other keeps serving; the shared socket never closes), and a shorter"
+            " first retry in the page."
+        )
+    if "Hot-slot" in missed or "Reconnect storm" in missed:
+        w("")
     w("## Durations\n")
     w(" · ".join(f"{k}: {f(x.get('duration_s'), 0)} s" for k, x in b.items()) + "\n")
     errs = {k: x["error"] for k, x in b.items() if "error" in x}

@@ -32,7 +32,8 @@ def slot_head_card(*, prefix: str, region: str, row: dict, is_open: bool, open_u
 
     ``row`` has ``slot_id``, ``start``, ``end``, ``count`` and ``versions`` (a sum of its rows' versions
     that grows with every change of any of them); the card's version adds whether it is open, which
-    only ever turns on as time goes by.
+    turns on as time goes by. (It turns off only if the owner adds or moves a slot ahead of it; that
+    lowers the version by one, and pages take a heading that opens or closes whatever its version.)
     """
     from chefshop.live import Card
 

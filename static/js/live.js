@@ -181,6 +181,13 @@
     }
   }
 
+  // A slot heading opens as its slot comes near; it can also close again (the owner adds an earlier
+  // slot), which lowers its version by one: the server's word on that is taken as it comes.
+  function openedOrClosed(existing, incoming) {
+    return !!incoming && existing.classList.contains("slot-head") &&
+      existing.getAttribute("data-open") !== incoming.getAttribute("data-open");
+  }
+
   function applyCard(card, sync) {
     var existing = document.getElementById(card.id);
     if (card.html === null) {
@@ -188,7 +195,8 @@
       gone[card.id] = Math.max(gone[card.id] || 0, card.v);
       return existing ? "removed" : "";
     }
-    if (existing && card.v <= versionOf(existing)) {
+    var incoming = parseCard(card.html);
+    if (existing && card.v <= versionOf(existing) && !openedOrClosed(existing, incoming)) {
       // What the page shows is as new or newer; a snapshot still puts it in its place.
       var home = sync && document.getElementById(card.region);
       if (home && existing.parentElement === home) place(home, existing);
@@ -196,7 +204,6 @@
     }
     if (!existing && !sync && gone[card.id] !== undefined && card.v <= gone[card.id]) return "";
     var region = document.getElementById(card.region);
-    var incoming = parseCard(card.html);
     if (!region || !incoming) return "";
     if (!belongs(incoming)) {
       if (existing) existing.remove();
