@@ -615,8 +615,8 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
             "- **Reconnect storm.** Cold connect is the storm alone; a restart adds everything before the first"
             " page can be served: daphne's shutdown of 1,000 sockets, supervisord noticing the exit and starting"
             " the process again, and Django's start (about 0.9 s of imports) — the row \"both daphne processes"
-            ' back and listening" above. Pages that failed meanwhile wait out their jittered backoff. Every'
-            " page is re-synced (the snapshot), none stays stale. What would move it: restarting the web"
+            ' back and listening" above. Pages that failed meanwhile wait out their jittered backoff.'
+            " What would move it: restarting the web"
             " processes one at a time (the other keeps serving; the shared socket never closes), and a shorter"
             " first retry in the page."
         )
