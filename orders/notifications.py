@@ -33,36 +33,41 @@ SUBJECTS = {
 }
 
 
-def _write(order: Order, kind: str, recipient: str, items: list) -> Notification | None:
-    notification, created = Notification.objects.get_or_create(
+def _row(order: Order, kind: str, recipient: str, items: list) -> Notification:
+    subject = SUBJECTS[kind].format(slot=f"{timezone.localtime(order.slot.start):%a %H:%M}", name=order.name)
+    return Notification(
         order=order,
         kind=kind,
-        defaults={
-            "recipient": recipient,
-            "subject": SUBJECTS[kind].format(slot=f"{timezone.localtime(order.slot.start):%a %H:%M}", name=order.name)[
-                :200
-            ],
-            "body": render_to_string("orders/email/notification.txt", {"order": order, "kind": kind, "items": items}),
-        },
+        recipient=recipient,
+        subject=subject[:200],
+        body=render_to_string("orders/email/notification.txt", {"order": order, "kind": kind, "items": items}),
     )
-    if not created:
-        return None
-    transaction.on_commit(lambda: enqueue(notification.pk), robust=True)
-    return notification
 
 
 def notify_status(order: Order, to_status: str) -> None:
-    """Write the outbox rows this status change calls for (inside the change's transaction)."""
+    """Write the outbox rows this status change calls for (inside the change's transaction): one INSERT
+    for all of them, and a kind already written for this order stays as it was. After commit, the
+    rows still pending are handed to a worker."""
     kind = CUSTOMER_KINDS.get(to_status)
-    to_customer = kind is not None and bool(order.email)
-    to_shop = to_status == Order.Status.CONFIRMED and bool(settings.SHOP_EMAIL)
-    if not (to_customer or to_shop):
+    items: list = []
+    rows = []
+    if (kind is not None and order.email) or (to_status == Order.Status.CONFIRMED and settings.SHOP_EMAIL):
+        items = list(order.items.all())  # read once for every email this change writes
+    if kind is not None and order.email:
+        rows.append(_row(order, kind, order.email, items))
+    if to_status == Order.Status.CONFIRMED and settings.SHOP_EMAIL:
+        rows.append(_row(order, K.NEW_ORDER, settings.SHOP_EMAIL, items))
+    if not rows:
         return
-    items = list(order.items.all())  # read once for every email this change writes
-    if to_customer:
-        _write(order, kind, order.email, items)
-    if to_shop:
-        _write(order, K.NEW_ORDER, settings.SHOP_EMAIL, items)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    kinds = [row.kind for row in rows]
+    transaction.on_commit(lambda: _enqueue_pending(order.pk, kinds), robust=True)
+
+
+def _enqueue_pending(order_id: int, kinds: list[str]) -> None:
+    pending = Notification.objects.filter(order_id=order_id, kind__in=kinds, state=Notification.State.PENDING)
+    for pk in pending.values_list("pk", flat=True):
+        enqueue(pk)
 
 
 def enqueue(notification_id: int) -> None:
