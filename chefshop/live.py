@@ -206,37 +206,65 @@ class Publisher:
         if len(hosts) == 1 and isinstance(hosts[0], dict) and "address" in hosts[0]:
             self.client = redis.Redis.from_url(hosts[0]["address"], socket_timeout=2, socket_connect_timeout=2)
 
-    def publish(self, group: str, message: dict) -> None:
+    def publish(self, changes: dict[str, list[str]]) -> None:
+        """One message per group, all in one round trip to Redis."""
         layer = get_channel_layer()
-        if self.client is None:  # sharded layer: let it pick the shard
-            async_to_sync(layer.group_send)(group, message)
+        messages = {group: {"type": CHANGED_TYPE, "group": group, "keys": keys} for group, keys in changes.items()}
+        if self.client is None:  # sharded layer: let it pick the shards
+            for group, message in messages.items():
+                async_to_sync(layer.group_send)(group, message)
             return
         # The channel name is channels_redis 4.3's RedisPubSubLoopLayer._get_group_channel_name(group);
         # tests/live prove a hub subscribed through the layer hears what is published here.
-        self.client.publish(f"{self.prefix}__group__{group}", layer.serialize(message))
+        pipe = self.client.pipeline(transaction=False)
+        for group, message in messages.items():
+            pipe.publish(f"{self.prefix}__group__{group}", layer.serialize(message))
+        pipe.execute()
 
 
 _publisher: Publisher | None = None
 
 
-def publish(group: str, keys: Iterable[str]) -> None:
-    """Tell every web process that these keys of ``group`` changed. Never raises: a push is a side
+def publish_changes(changes: dict[str, Iterable[Any]]) -> None:
+    """Tell every web process which keys of which groups changed. Never raises: a push is a side
     effect, and what a page misses is caught up by the digest."""
     global _publisher
-    keys = sorted({str(key) for key in keys})
-    if not keys:
+    wanted = {check_group(group): sorted({str(key) for key in keys}) for group, keys in changes.items()}
+    wanted = {group: keys for group, keys in wanted.items() if keys}
+    if not wanted:
         return
     try:
         if _publisher is None:
             _publisher = Publisher()
-        _publisher.publish(check_group(group), {"type": CHANGED_TYPE, "group": group, "keys": keys})
+        _publisher.publish(wanted)
     except Exception:  # noqa: BLE001 - Redis down: open pages converge through the digest
-        logger.warning("live notify to %s failed", group, exc_info=True)
+        logger.warning("live notify to %s failed", ", ".join(wanted), exc_info=True)
+
+
+def publish(group: str, keys: Iterable[str]) -> None:
+    publish_changes({group: keys})
+
+
+_pending = threading.local()
+
+
+def _flush_pending() -> None:
+    changes = getattr(_pending, "changes", None)
+    if changes:
+        _pending.changes = {}
+        publish_changes(changes)
 
 
 def notify(group: str, *keys: Any) -> None:
-    """After the current transaction commits, say that these keys of ``group`` changed."""
-    transaction.on_commit(lambda: publish(group, keys), robust=True)
+    """After the current transaction commits, say that these keys of ``group`` changed.
+
+    Everything a transaction notifies goes out together, in one round trip, after its commit: the first
+    of its on-commit hooks sends it all and the others find nothing left. (Keys recorded by a block that
+    rolled back may go out with the next commit of the same thread; a page then merely gets the card as
+    it is.)"""
+    changes = _pending.__dict__.setdefault("changes", {})
+    changes.setdefault(check_group(group), set()).update(keys)
+    transaction.on_commit(_flush_pending, robust=True)
 
 
 # --- the per-process hub ------------------------------------------------------------------------

@@ -7,6 +7,17 @@ from orders import services as order_services
 from tests.factories import CartLineFactory, DeliverySlotFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def no_leftover_live_changes():
+    """A test whose transaction is rolled back never runs its on-commit hooks: what it notified must not
+    go out with the next test's commit."""
+    from chefshop import live
+
+    live._pending.changes = {}
+    yield
+    live._pending.changes = {}
+
+
 @pytest.fixture
 def slot(db):
     return DeliverySlotFactory(capacity=5)
