@@ -26,7 +26,7 @@ run: install
 	@scripts/services.sh || exit 1
 	@$(MAKE) --no-print-directory db
 	@mkdir -p var
-	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) $(VENV)/bin/supervisord -n -c supervisord.conf
+	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) exec $(VENV)/bin/supervisord -n -c supervisord.conf
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
