@@ -298,13 +298,17 @@ def _pgbench_hot_row(clients: int, seconds: int) -> dict:
 
 
 def _profiled_hot_run(tier: WebTier, item: int, slot_id: int, clients: int, seconds: int = 8) -> dict:
-    """The hot-slot load again, with py-spy sampling one web process for ``seconds`` after a 1 s warm-up."""
-    pid = _tier_pids(tier)[0]
-    out: dict = {"pid": pid, "seconds": seconds}
+    """The hot-slot load again, with py-spy sampling for ``seconds`` after a 1 s warm-up the web process
+    that holds most of the clients' connections (the shared socket need not spread them evenly)."""
+    pids = _tier_pids(tier)
+    out: dict = {"pid": pids[0], "seconds": seconds}
 
     async def main():
         load = asyncio.create_task(_order_load(tier.base, item, lambda i, n: slot_id, clients, seconds, 1))
         await asyncio.sleep(1.5)  # clients started and warm
+        held = Counter(connection_owners(pids, tier.port).values())
+        pid = max(pids, key=lambda p: held.get(p, 0))
+        out.update(pid=pid, connections_by_pid={str(p): held.get(p, 0) for p in pids})
         try:
             spy = pyspy.record(pid, seconds, "orders-hot")
         except OSError as exc:  # not installed: `make bench` installs bench/requirements.txt

@@ -140,7 +140,8 @@ def _profile_section(w, o: dict) -> None:
     w(
         f"The hot-slot load again ({g(o, 'clients')} clients, {f(p.get('seconds'), 0)} s), with"
         f" `py-spy record --rate 100 --function --format raw` sampling one of the {g(o, 'web_processes')} daphne"
-        f" processes (pid {p.get('pid')}); {prof.get('samples')} thread samples."
+        f" processes (pid {p.get('pid')}, the one holding most client connections:"
+        f" {p.get('connections_by_pid') or 'n/a'}); {prof.get('samples')} thread samples."
         f" Throughput while sampled: {f(g(p, 'load', 'orders_per_s'))} checkouts/s. Raw stacks:"
         f" `{prof.get('raw_file')}`.\n"
     )
