@@ -26,19 +26,25 @@ def slot_is_open(row: dict, in_progress: set[int], now) -> bool:
     return row["end"] <= now or row["slot_id"] in in_progress
 
 
+def slot_head_version(row: dict, is_open: bool) -> int:
+    """Grows with every change of the slot's rows and of the slot itself (its times), and turns odd
+    while the slot is open."""
+    return (row["versions"] + row["slot_version"]) * 2 + int(is_open)
+
+
 def slot_head_card(*, prefix: str, region: str, row: dict, is_open: bool, open_url: str, noun: str):
     """The heading card of one slot on a board: its window and how many cards it holds. A slot in
     progress shows its cards below it; a later one says how many and opens them on request.
 
-    ``row`` has ``slot_id``, ``start``, ``end``, ``count`` and ``versions`` (a sum of its rows' versions
-    that grows with every change of any of them); the card's version adds whether it is open, which
+    ``row`` has ``slot_id``, ``start``, ``end``, ``slot_version``, ``count`` and ``versions`` (a sum of
+    its rows' versions that grows with every change of any of them); the card's version adds whether it is open, which
     turns on as time goes by. (It turns off only if the owner adds or moves a slot ahead of it; that
     lowers the version by one, and pages take a heading that opens or closes whatever its version.)
     """
     from chefshop.live import Card
 
     card_id = f"{prefix}{row['slot_id']}"
-    version = row["versions"] * 2 + int(is_open)
+    version = slot_head_version(row, is_open)
     if not row["count"]:
         return Card(id=card_id, version=version, region=region, html=None)
     html = render_to_string(

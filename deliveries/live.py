@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_card, slot_is_open, slot_sort
+from chefshop.boards import slot_head_card, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import driver_of, is_owner
 from deliveries import selectors
 from deliveries.models import Delivery
@@ -106,7 +106,7 @@ def _dispatch_versions(group: str) -> live.Versions:
     versions: live.Versions = {}
     for row in rows:
         is_open = slot_is_open(row, in_progress, now)
-        versions[f"dispatch-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
+        versions[f"dispatch-slot-{row['slot_id']}"] = (slot_head_version(row, is_open), f"slot:{row['slot_id']}")
         versions.update(waiting.get(row["slot_id"], []))
     versions.update(others)
     versions["driver-roster"] = (_roster_version(), "roster")

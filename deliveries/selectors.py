@@ -18,13 +18,18 @@ def drivers_active() -> list[Driver]:
 
 
 def pending_slots(*, now=None, slot_ids=None) -> list[dict]:
-    """Per slot (today's and later) with deliveries: ``slot_id``, ``start``, ``end``, ``count`` (waiting
-    for a driver) and ``versions`` (sum of the versions of all its deliveries). One query."""
+    """Per slot (today's and later) with deliveries: ``slot_id``, ``start``, ``end``, ``slot_version``,
+    ``count`` (waiting for a driver) and ``versions`` (sum of the versions of all its deliveries). One query."""
     rows = Delivery.objects.filter(order__slot__start__gte=_today(now))
     if slot_ids is not None:
         rows = rows.filter(order__slot_id__in=slot_ids)
     return list(
-        rows.values(slot_id=F("order__slot_id"), start=F("order__slot__start"), end=F("order__slot__end"))
+        rows.values(
+            slot_id=F("order__slot_id"),
+            start=F("order__slot__start"),
+            end=F("order__slot__end"),
+            slot_version=F("order__slot__version"),
+        )
         .annotate(count=Count("pk", filter=Q(status=D.PENDING)), versions=Sum("version"))
         .order_by("start")
     )

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_card, slot_is_open, slot_sort
+from chefshop.boards import slot_head_card, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import is_owner
 from orders import selectors
 from orders.models import Order
@@ -114,7 +114,7 @@ def _kitchen_versions(group: str) -> live.Versions:
     versions: live.Versions = {}
     for row in rows:  # in board order: each heading, then its orders
         is_open = slot_is_open(row, in_progress, now)
-        versions[f"kitchen-slot-{row['slot_id']}"] = (row["versions"] * 2 + int(is_open), f"slot:{row['slot_id']}")
+        versions[f"kitchen-slot-{row['slot_id']}"] = (slot_head_version(row, is_open), f"slot:{row['slot_id']}")
         versions.update(orders_of.get(row["slot_id"], []))
     return versions
 

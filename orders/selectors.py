@@ -66,13 +66,13 @@ def _today(now=None):
 
 def kitchen_slots(*, now=None, slot_ids=None) -> list[dict]:
     """Per slot (today's and later) with orders for the kitchen: ``slot_id``, ``start``, ``end``,
-    ``count`` (orders to cook) and ``versions`` (the sum of the versions of all its orders, which
+    ``slot_version``, ``count`` (orders to cook) and ``versions`` (the sum of the versions of all its orders, which
     grows with every change of any of them). One query."""
     rows = Order.objects.filter(slot__start__gte=_today(now))
     if slot_ids is not None:
         rows = rows.filter(slot_id__in=slot_ids)
     return list(
-        rows.values("slot_id", start=F("slot__start"), end=F("slot__end"))
+        rows.values("slot_id", start=F("slot__start"), end=F("slot__end"), slot_version=F("slot__version"))
         .annotate(count=Count("pk", filter=Q(status__in=KITCHEN_STATUSES)), versions=Sum("version"))
         .order_by("start")
     )
