@@ -185,6 +185,19 @@ def _profile_section(w, o: dict) -> None:
     w("")
 
 
+def _section(w, x: dict, behind: list, title: str) -> bool:
+    """A benchmark's heading, and whether it has figures to show (else it says it was not run or failed)."""
+    w(f"## {title}\n")
+    _disturbance(w, x, behind, title.split(". ", 1)[1])
+    if not x:
+        w("Not run in this run.\n")
+        return False
+    if "error" in x:
+        w(f"FAILED: {x['error']}\n")
+        return False
+    return True
+
+
 def _disturbance(w, x: dict, behind: list, title: str) -> None:
     """Say so when something outside the harness disturbed a benchmark (shared machine)."""
     if x.get("disturbed"):
@@ -251,13 +264,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
 
     # 1
     o = b.get("orders", {})
-    w("## 1. Hot-slot orders\n")
-    _disturbance(w, o, behind, "Hot-slot orders")
-    if not o:
-        w("Not run in this run.\n")
-    elif "error" in o:
-        w(f"FAILED: {o['error']}\n")
-    else:
+    if _section(w, o, behind, "1. Hot-slot orders"):
         w(
             f"{o.get('clients')} HTTP clients against the web tier ({o.get('web_processes')} daphne processes on one"
             " port), each its own session; a client checks out (`POST /checkout/`) then adds a dish again"
@@ -311,13 +318,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
 
     # 2
     lat = b.get("latency", {})
-    w("## 2. Commit → screen latency\n")
-    _disturbance(w, lat, behind, "Commit → screen latency")
-    if not lat:
-        w("Not run in this run.\n")
-    elif "error" in lat:
-        w(f"FAILED: {lat['error']}\n")
-    else:
+    if _section(w, lat, behind, "2. Commit → screen latency"):
         w(
             "N sockets on `/ws/slots/`, spread over the web tier's 2 processes by the shared listening socket. The"
             " harness calls `slots.services.slot_reserve` in a thread on a slot inside the picker's horizon; the"
@@ -403,13 +404,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
 
     # 3
     pr = b.get("processes", {})
-    w("## 3. Two web processes\n")
-    _disturbance(w, pr, behind, "Two web processes")
-    if not pr:
-        w("Not run in this run.\n")
-    elif "error" in pr:
-        w(f"FAILED: {pr['error']}\n")
-    else:
+    if _section(w, pr, behind, "3. Two web processes"):
         w(
             f"{pr.get('sockets')} sockets on `/ws/slots/` against the 2-process web tier; which process holds each"
             " socket is read from `/proc/net/tcp` and `/proc/<pid>/fd`. Each change is a checkout over HTTP"
@@ -440,13 +435,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
 
     # 4
     idle = b.get("idle", {})
-    w("## 4. Idle cost\n")
-    _disturbance(w, idle, behind, "Idle cost")
-    if not idle:
-        w("Not run in this run.\n")
-    elif "error" in idle:
-        w(f"FAILED: {idle['error']}\n")
-    else:
+    if _section(w, idle, behind, "4. Idle cost"):
         d, mn = idle.get("daphne", {}), idle.get("minimal", {})
         w(
             f"One server process holding {idle.get('count')} idle `/ws/slots/` sockets; CPU from `/proc/<pid>/stat`"
@@ -483,13 +472,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
 
     # 5
     st = b.get("storm", {})
-    w("## 5. Reconnect storm\n")
-    _disturbance(w, st, behind, "Reconnect storm")
-    if not st:
-        w("Not run in this run.\n")
-    elif "error" in st:
-        w(f"FAILED: {st['error']}\n")
-    else:
+    if _section(w, st, behind, "5. Reconnect storm"):
         w(
             f"{st.get('count')} simulated pages, each reconnecting like htmx-ext-ws (full-jitter backoff,"
             " random × 2^retries s); a page is synced when it has received the snapshot frame (the one with"
@@ -509,13 +492,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
 
     # 6
     cl = b.get("close", {})
-    w("## 6. Slot close precision\n")
-    _disturbance(w, cl, behind, "Slot close precision")
-    if not cl:
-        w("Not run in this run.\n")
-    elif "error" in cl:
-        w(f"FAILED: {cl['error']}\n")
-    else:
+    if _section(w, cl, behind, "6. Slot close precision"):
         w(
             f"{cl.get('count')} slots made with `slots.services.slot_create` inside the horizon, cutoffs 3–10 s"
             " ahead; a Celery worker (`--concurrency 1`) closes them with its ETA task; lag from cutoff to the first"
@@ -543,13 +520,7 @@ def render(res: dict) -> str:  # noqa: C901 - one report, section after section
 
     # 7
     pg = b.get("pages", {})
-    w("## 7. Page cost\n")
-    _disturbance(w, pg, behind, "Page cost")
-    if not pg:
-        w("Not run in this run.\n")
-    elif "error" in pg:
-        w(f"FAILED: {pg['error']}\n")
-    else:
+    if _section(w, pg, behind, "7. Page cost"):
         sp = g(pg, "levels", 1000, "spread") or {}
         w(
             f"Median of {pg.get('reps')} sequential GETs over HTTP against the 2-process web tier (after 2"

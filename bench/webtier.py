@@ -188,10 +188,8 @@ def _port(hex_addr: str) -> int:
     return int(hex_addr.rsplit(":", 1)[1], 16)
 
 
-def connection_owners(pids: list[int], server_port: int) -> dict[int, int]:
-    """Client port → pid of the server process holding that connection on ``server_port``."""
-    by_inode = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
-    owners = {}
+def _tcp_connections():
+    """(local port, remote port, socket inode) of every IPv4/IPv6 TCP socket, from /proc/net."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -199,11 +197,17 @@ def connection_owners(pids: list[int], server_port: int) -> dict[int, int]:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) < 10 or _port(fields[1]) != server_port:
-                continue
-            pid = by_inode.get(int(fields[9]))
-            if pid is not None:
-                owners[_port(fields[2])] = pid
+            if len(fields) >= 10:
+                yield _port(fields[1]), _port(fields[2]), int(fields[9])
+
+
+def connection_owners(pids: list[int], server_port: int) -> dict[int, int]:
+    """Client port → pid of the server process holding that connection on ``server_port``."""
+    by_inode = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
+    owners = {}
+    for local, remote, inode in _tcp_connections():
+        if local == server_port and inode in by_inode:
+            owners[remote] = by_inode[inode]
     return owners
 
 
@@ -214,14 +218,4 @@ def socket_counts(pids: list[int]) -> dict[int, int]:
 def client_ports(server_port: int, pid: int | None = None) -> set[int]:
     """Local ports of the connections this process (or ``pid``) has open to ``server_port``."""
     mine = _socket_inodes(pid or os.getpid())
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) >= 10 and _port(fields[2]) == server_port and int(fields[9]) in mine:
-                ports.add(_port(fields[1]))
-    return ports
+    return {local for local, remote, inode in _tcp_connections() if remote == server_port and inode in mine}

@@ -62,6 +62,23 @@ def slot_head_card(*, prefix: str, region: str, row: dict, is_open: bool, open_u
     return Card(id=card_id, version=version, region=region, html=html)
 
 
+def slot_head_cards(rows: list[dict], *, prefix: str, region: str, url_name: str, noun: str, in_progress, now):
+    """The heading cards of these slots on one board; ``url_name`` opens a later slot's cards."""
+    from django.urls import reverse
+
+    return [
+        slot_head_card(
+            prefix=prefix,
+            region=region,
+            row=row,
+            is_open=slot_is_open(row, in_progress, now),
+            open_url=reverse(url_name, args=[row["slot_id"]]),
+            noun=noun,
+        )
+        for row in rows
+    ]
+
+
 def slot_sort(slot, pk: int, *, after=None) -> str:
     """Sort key of a card under its slot's heading: after the heading, then by ``after`` and pk."""
     tail = f"{after:%Y%m%d%H%M%S%f}" if after is not None else ""

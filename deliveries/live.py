@@ -5,11 +5,10 @@ import time
 
 from django.dispatch import receiver
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_card, slot_head_version, slot_is_open, slot_sort
+from chefshop.boards import slot_head_cards, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import driver_of, is_owner
 from deliveries import selectors
 from deliveries.models import Delivery
@@ -22,6 +21,13 @@ ROAD_REGION = "dispatch-road"
 FINISHED_REGION = "dispatch-finished"
 TRIPS_REGION = "driver-trips"
 ROSTER_REGION = "dispatch-roster"
+# Slot headings on this board, and where a later slot's cards are opened from.
+HEADINGS = {
+    "prefix": "dispatch-slot-",
+    "region": PENDING_REGION,
+    "url_name": "deliveries:dispatch_slot",
+    "noun": "delivery",
+}
 REGION_OF = {
     D.PENDING: PENDING_REGION,
     D.ASSIGNED: ROAD_REGION,
@@ -62,20 +68,6 @@ def render_dispatch_card(delivery: Delivery, *, message: str = "", error: bool =
             "error": error,
         },
     )
-
-
-def _heads(rows, in_progress, now) -> list[live.Card]:
-    return [
-        slot_head_card(
-            prefix="dispatch-slot-",
-            region=PENDING_REGION,
-            row=row,
-            is_open=slot_is_open(row, in_progress, now),
-            open_url=reverse("deliveries:dispatch_slot", args=[row["slot_id"]]),
-            noun="delivery",
-        )
-        for row in rows
-    ]
 
 
 def _roster_version() -> int:
@@ -121,7 +113,7 @@ def dispatch_cards(keys: list[str], *, on_request: bool = False) -> list[live.Ca
     now = timezone.now()
     in_progress = slots_in_progress(now=now)
     rows = selectors.pending_slots(now=now, slot_ids=slot_ids)
-    cards = _heads(rows, in_progress, now)
+    cards = slot_head_cards(rows, **HEADINGS, in_progress=in_progress, now=now)
     if "roster" in keys:
         cards.append(roster_card(_roster_version()))
     open_slots = {row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)}

@@ -3,11 +3,10 @@ heading card per slot) to the kitchen board."""
 
 from django.dispatch import receiver
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_card, slot_head_version, slot_is_open, slot_sort
+from chefshop.boards import slot_head_cards, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import is_owner
 from orders import selectors
 from orders.models import Order
@@ -18,6 +17,8 @@ from slots.selectors import slots_in_progress
 
 ORDER_REGION = "order-live"
 KITCHEN_REGION = "kitchen-cards"
+# Slot headings on this board, and where a later slot's cards are opened from.
+HEADINGS = {"prefix": "kitchen-slot-", "region": KITCHEN_REGION, "url_name": "orders:kitchen_slot", "noun": "order"}
 
 
 # --- the customer's order page ------------------------------------------------------------------
@@ -87,20 +88,6 @@ def render_kitchen_card(order: Order, *, message: str = "", error: bool = False)
     )
 
 
-def _heads(rows: list[dict], in_progress: set[int], now) -> list[live.Card]:
-    return [
-        slot_head_card(
-            prefix="kitchen-slot-",
-            region=KITCHEN_REGION,
-            row=row,
-            is_open=slot_is_open(row, in_progress, now),
-            open_url=reverse("orders:kitchen_slot", args=[row["slot_id"]]),
-            noun="order",
-        )
-        for row in rows
-    ]
-
-
 def _kitchen_versions(group: str) -> live.Versions:
     """Heading cards first (a page must know a slot is open before it places its orders), then the
     orders of the open slots. Three queries however many orders there are."""
@@ -129,7 +116,7 @@ def kitchen_cards(keys: list[str], *, on_request: bool = False) -> list[live.Car
     now = timezone.now()
     in_progress = slots_in_progress(now=now)
     rows = selectors.kitchen_slots(now=now, slot_ids=slot_ids)
-    cards = _heads(rows, in_progress, now)
+    cards = slot_head_cards(rows, **HEADINGS, in_progress=in_progress, now=now)
     open_slots = {row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)}
     for order in sorted(orders, key=lambda o: (o.slot.start, o.confirmed_at or o.placed_at, o.pk)):
         html = render_kitchen_card(order) if order.status in KITCHEN_STATUSES else None

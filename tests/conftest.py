@@ -58,12 +58,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def daphne_server(django_db_setup):
-    from tests.browser.conftest import Daphne, server_env
+    from tests.browser.conftest import Daphne
 
-    server = Daphne(server_env())
-    server.start()
-    yield server
-    server.stop()
+    yield from Daphne.running()
 
 
 @pytest.fixture(scope="session")

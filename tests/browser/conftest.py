@@ -76,6 +76,16 @@ class Daphne:
         self.stop()
         self.start()
 
+    @classmethod
+    def running(cls):
+        """A started server for a fixture to yield; stopped when the fixture ends."""
+        server = cls(server_env())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
 
 def server_env() -> dict[str, str]:
     db = settings.DATABASES["default"]

@@ -14,7 +14,7 @@ from django.test import Client
 
 from chefshop import live
 from slots import services as slot_services
-from tests.browser.conftest import Daphne, server_env
+from tests.browser.conftest import Daphne
 from tests.factories import DeliverySlotFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -24,10 +24,7 @@ CSRF = "x" * 32  # an unmasked CSRF secret: the cookie and the header carry the 
 
 @pytest.fixture(scope="module")
 def second_server(django_db_setup):
-    server = Daphne(server_env())
-    server.start()
-    yield server
-    server.stop()
+    yield from Daphne.running()
 
 
 async def _watch(uri: str, origin: str, card_id: str, version: int, timeout: float) -> float:
