@@ -8,7 +8,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: python bench/pyspy.py FILE
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import LOGS, ROOT, VENV_BIN  # noqa: E402
+from bench.common import LOGS, ROOT, VENV_BIN
 
 SITE = "site-packages/"
 

@@ -208,7 +208,7 @@ def _disturbance(w, x: dict, behind: list, title: str) -> None:
         w(f"Other jobs were running on this machine during this benchmark: {jobs}.\n")
 
 
-def render(res: dict) -> str:  # noqa: C901 - one report, section after section
+def render(res: dict) -> str:
     m, v, b = res.get("machine", {}), res.get("versions", {}), res.get("benchmarks", {})
     ru = res.get("rusage", {})
     out = []

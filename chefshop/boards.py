@@ -1,19 +1,33 @@
 """Small helpers shared by the owner boards and the driver page."""
 
-from django.http import HttpResponse
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from chefshop.live import Card
+
+Row = dict[str, Any]
 
 
-def card_response(request, *, html: str, status: int = 200, fallback: str) -> HttpResponse:
+def card_response(request: HttpRequest, *, html: str, status: int = 200, fallback: str) -> HttpResponse:
     """htmx gets the card as it is now (409 when the click was stale; empty when the card left the
     board); a plain form post goes back to the page."""
-    if request.htmx:
+    if getattr(request, "htmx", False):  # set by django-htmx's middleware
         return HttpResponse(html, status=status)
     return redirect(fallback)
 
 
-def parse_version(raw) -> int | None:
+def start_of_today(now: datetime | None = None) -> datetime:
+    """Midnight of today, in the shop's time zone: the boards show today's slots and later ones."""
+    return timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def parse_version(raw: Any) -> int | None:
     try:
         value = int(raw)
     except (TypeError, ValueError):
@@ -21,18 +35,18 @@ def parse_version(raw) -> int | None:
     return value if 0 < value < 2**31 else None
 
 
-def slot_is_open(row: dict, in_progress: set[int], now) -> bool:
+def slot_is_open(row: Row, in_progress: set[int], now: datetime) -> bool:
     """A board shows a slot's cards in full while it is in progress or next, or already past."""
-    return row["end"] <= now or row["slot_id"] in in_progress
+    return bool(row["end"] <= now or row["slot_id"] in in_progress)
 
 
-def slot_head_version(row: dict, is_open: bool) -> int:
+def slot_head_version(row: Row, is_open: bool) -> int:
     """Grows with every change of the slot's rows and of the slot itself (its times), and turns odd
     while the slot is open."""
-    return (row["versions"] + row["slot_version"]) * 2 + int(is_open)
+    return int(row["versions"] + row["slot_version"]) * 2 + int(is_open)
 
 
-def slot_head_card(*, prefix: str, region: str, row: dict, is_open: bool, open_url: str, noun: str):
+def slot_head_card(*, prefix: str, region: str, row: Row, is_open: bool, open_url: str, noun: str) -> "Card":
     """The heading card of one slot on a board: its window and how many cards it holds. A slot in
     progress shows its cards below it; a later one says how many and opens them on request.
 
@@ -62,7 +76,9 @@ def slot_head_card(*, prefix: str, region: str, row: dict, is_open: bool, open_u
     return Card(id=card_id, version=version, region=region, html=html)
 
 
-def slot_head_cards(rows: list[dict], *, prefix: str, region: str, url_name: str, noun: str, in_progress, now):
+def slot_head_cards(
+    rows: list[Row], *, prefix: str, region: str, url_name: str, noun: str, in_progress: set[int], now: datetime
+) -> list["Card"]:
     """The heading cards of these slots on one board; ``url_name`` opens a later slot's cards."""
     from django.urls import reverse
 
@@ -79,7 +95,7 @@ def slot_head_cards(rows: list[dict], *, prefix: str, region: str, url_name: str
     ]
 
 
-def slot_sort(slot, pk: int, *, after=None) -> str:
+def slot_sort(slot: Any, pk: int, *, after: datetime | None = None) -> str:
     """Sort key of a card under its slot's heading: after the heading, then by ``after`` and pk."""
     tail = f"{after:%Y%m%d%H%M%S%f}" if after is not None else ""
     return f"{slot.start:%Y%m%d%H%M}{slot.pk:012d}1{tail}{pk:012d}"

@@ -61,7 +61,7 @@ class Card:
     html: str | None
     on_request: bool = False
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "v": self.version, "region": self.region, "html": self.html}
 
 
@@ -69,7 +69,7 @@ class Card:
 Versions = dict[str, tuple[int, str]]
 # Topic callables receive a "viewer" with ``user`` and ``session`` (like a request) and the URL's
 # keyword arguments. ``authorize`` returns the group to join, or None to refuse.
-Authorize = Callable[[Any, dict], str | None]
+Authorize = Callable[[Any, dict[str, Any]], str | None]
 
 
 @dataclass(frozen=True)
@@ -198,11 +198,11 @@ class Publisher:
     the group's channel, serialised by the layer), but from the writer's own thread on a pooled sync
     connection: a request or a Celery task never waits for an event loop to do it."""
 
-    def __init__(self):
-        config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    def __init__(self) -> None:
+        config: dict[str, Any] = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})  # type: ignore[assignment]
         hosts = config.get("hosts") or [{"address": "redis://localhost:6379"}]
         self.prefix = config.get("prefix", "asgi")
-        self.client = None
+        self.client: redis.Redis | None = None
         if len(hosts) == 1 and isinstance(hosts[0], dict) and "address" in hosts[0]:
             self.client = redis.Redis.from_url(hosts[0]["address"], socket_timeout=2, socket_connect_timeout=2)
 
@@ -237,7 +237,7 @@ def publish_changes(changes: dict[str, Iterable[Any]]) -> None:
         if _publisher is None:
             _publisher = Publisher()
         _publisher.publish(wanted)
-    except Exception:  # noqa: BLE001 - Redis down: open pages converge through the digest
+    except Exception:
         logger.warning("live notify to %s failed", ", ".join(wanted), exc_info=True)
 
 
@@ -274,7 +274,7 @@ class Hub:
     """One per web process: subscribes to the groups its sockets watch, renders each changed card once
     per flush, and hands the frame to every local socket in memory."""
 
-    def __init__(self, layer):
+    def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.channel: str | None = None
         self.members: dict[str, set[Any]] = {}
@@ -285,7 +285,7 @@ class Hub:
         self.snapshots: dict[str, tuple[Versions, str]] = {}
         self.wake = asyncio.Event()
         self.channel_lock = asyncio.Lock()
-        self.tasks: list[asyncio.Task] = []
+        self.tasks: list[asyncio.Task[None]] = []
         self.flushes = 0
 
     def start(self) -> None:
@@ -296,7 +296,7 @@ class Hub:
                 asyncio.ensure_future(self._digest_loop()),
             ]
 
-    async def join(self, consumer, chosen: Topic, group: str) -> None:
+    async def join(self, consumer: "LiveConsumer", chosen: Topic, group: str) -> None:
         """Count the socket in, and be subscribed before the page's snapshot is read: a change committed
         after the snapshot is then always heard (while Redis is down, the digest covers the gap)."""
         self.members.setdefault(group, set()).add(consumer)
@@ -315,7 +315,7 @@ class Hub:
                 self.subscribed.clear()
             return self.channel
 
-    async def leave(self, consumer, group: str) -> None:
+    async def leave(self, consumer: "LiveConsumer", group: str) -> None:
         members = self.members.get(group)
         if members is None:
             return
@@ -364,7 +364,7 @@ class Hub:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - Redis away: keep trying, pages converge by digest meanwhile
+            except Exception:
                 logger.warning("live: receiving failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 continue
@@ -383,7 +383,7 @@ class Hub:
                     await self._flush_group(group, keys)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - one bad render must not stop the others; the digest retries
+                except Exception:
                     logger.exception("live: flushing %s failed", group)
             self.flushes += 1
             # Changes arriving from now on wait for the next flush: a burst costs a socket one frame per
@@ -424,7 +424,7 @@ class Hub:
                 await self.digest()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - database away: try again next round
+            except Exception:
                 logger.warning("live: digest failed", exc_info=True)
 
     async def digest(self) -> int:
@@ -440,7 +440,7 @@ class Hub:
                 continue
             try:
                 current = await database_sync_to_async(chosen.versions)(group)
-            except Exception:  # noqa: BLE001 - one group's failure must not stop the others' repair
+            except Exception:
                 logger.warning("live: digest of %s failed", group, exc_info=True)
                 continue
             if group not in self.members:  # left meanwhile
@@ -475,18 +475,19 @@ def get_hub() -> Hub:
     return hub
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels has no type hints
     """Serves every live page: authorise the topic, join the process's hub, send the current state."""
 
     # Sockets need no channel of their own: the hub holds the one subscription per group per process.
     channel_layer_alias = "live-sockets-use-the-hub"
 
-    def __init__(self, topic: str, *args, **kwargs):
+    def __init__(self, topic: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.topic = _topics[topic]
         self.group: str | None = None
         self.hub: Hub | None = None
         self.waiting: list[str] | None = None
+        self.sending: set[asyncio.Future[None]] = set()
 
     async def connect(self) -> None:
         kwargs = self.scope.get("url_route", {}).get("kwargs", {})
@@ -500,7 +501,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.hub = get_hub()
         # Pushes that come while the snapshot is read wait for it: the page gets the whole regions first,
         # then what changed since, in order (and never a snapshot older than a card it already shows).
-        self.waiting: list[str] | None = []
+        self.waiting = []
         try:
             await self.hub.join(self, self.topic, self.group)
             await self.send(text_data=await self.hub.snapshot(self.group))
@@ -511,7 +512,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for text in waiting:
             await self.send(text_data=text)
 
-    async def disconnect(self, code) -> None:
+    async def disconnect(self, code: int) -> None:
         if self.hub is not None and self.group is not None:
             await self.hub.leave(self, self.group)
 
@@ -521,7 +522,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.waiting is not None:
             self.waiting.append(text)
             return
-        asyncio.ensure_future(self._push(text))
+        task = asyncio.ensure_future(self._push(text))
+        self.sending.add(task)  # held until done, so the loop cannot drop it half-way
+        task.add_done_callback(self.sending.discard)
 
     async def _push(self, text: str) -> None:
         try:

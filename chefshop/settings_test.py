@@ -4,7 +4,7 @@ from chefshop.settings import *  # noqa: F403
 from chefshop.settings import CHANNEL_LAYERS, REDIS_URL, env
 
 # A dev server on the same Redis must not receive the tests' pushes or tasks, nor they its.
-CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "chefshop-test"
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "chefshop-test"  # type: ignore[index]
 CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/1"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -14,7 +14,7 @@ class DeliveryEventInline(admin.TabularInline):
     model = DeliveryEvent
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["created_at", "from_status", "to_status", "driver", "actor", "note"]
+    fields = readonly_fields = ("created_at", "from_status", "to_status", "driver", "actor", "note")
 
     def has_add_permission(self, request, obj=None):
         return False

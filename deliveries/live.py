@@ -11,6 +11,7 @@ from chefshop import live
 from chefshop.boards import slot_head_cards, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import driver_of, is_owner
 from deliveries import selectors
+from deliveries.machine import DELIVERY_MACHINE, DRIVER_STATUSES, Effect
 from deliveries.models import Delivery
 from deliveries.signals import delivery_changed
 from slots.selectors import slots_in_progress
@@ -28,7 +29,7 @@ HEADINGS = {
     "url_name": "deliveries:dispatch_slot",
     "noun": "delivery",
 }
-REGION_OF = {
+REGION_OF: dict[str, str] = {
     D.PENDING: PENDING_REGION,
     D.ASSIGNED: ROAD_REGION,
     D.OUT_FOR_DELIVERY: ROAD_REGION,
@@ -64,6 +65,7 @@ def render_dispatch_card(delivery: Delivery, *, message: str = "", error: bool =
             "delivery": delivery,
             "region": REGION_OF[delivery.status],
             "sort": _dispatch_sort(delivery),
+            "step": next(iter(DELIVERY_MACHINE.buttons(delivery.status, board="dispatch")), None),
             "message": message,
             "error": error,
         },
@@ -149,9 +151,16 @@ def _trip_sort(delivery: Delivery) -> str:
 
 
 def render_trip(delivery: Delivery, *, message: str = "", error: bool = False) -> str:
+    driver_steps = DELIVERY_MACHINE.buttons(delivery.status, board="driver")
     return render_to_string(
         "deliveries/_trip.html",
-        {"delivery": delivery, "sort": _trip_sort(delivery), "message": message, "error": error},
+        {
+            "delivery": delivery,
+            "sort": _trip_sort(delivery),
+            "steps": [(step, step.has(Effect.NEEDS_REASON)) for step in driver_steps],
+            "message": message,
+            "error": error,
+        },
     )
 
 
@@ -171,7 +180,7 @@ def _driver_cards(group: str, keys: list[str]) -> list[live.Card]:
     deliveries = selectors.deliveries_for_cards(delivery_ids=[int(key[9:]) for key in keys])
     cards = []
     for delivery in deliveries:
-        mine = delivery.driver_id == driver_id and delivery.status in (D.ASSIGNED, D.OUT_FOR_DELIVERY)
+        mine = delivery.driver_id == driver_id and delivery.status in DRIVER_STATUSES
         cards.append(
             live.Card(
                 id=f"trip-{delivery.pk}",

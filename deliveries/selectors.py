@@ -1,6 +1,11 @@
-from django.db.models import Count, F, Q, Sum
-from django.utils import timezone
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any, cast
 
+from django.db.models import Count, F, Q, Sum
+
+from chefshop.boards import start_of_today
+from deliveries.machine import DRIVER_STATUSES
 from deliveries.models import Delivery, Driver
 
 D = Delivery.Status
@@ -9,33 +14,34 @@ D = Delivery.Status
 FINISHED_SHOWN = 30  # the dispatch board's "finished today" keeps the latest few
 
 
-def _today(now=None):
-    return timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def drivers_active() -> list[Driver]:
     return list(Driver.objects.filter(active=True).order_by("name"))
 
 
-def pending_slots(*, now=None, slot_ids=None) -> list[dict]:
+def pending_slots(*, now: datetime | None = None, slot_ids: Collection[int] | None = None) -> list[dict[str, Any]]:
     """Per slot (today's and later) with deliveries: ``slot_id``, ``start``, ``end``, ``slot_version``,
     ``count`` (waiting for a driver) and ``versions`` (sum of the versions of all its deliveries). One query."""
-    rows = Delivery.objects.filter(order__slot__start__gte=_today(now))
+    rows = Delivery.objects.filter(order__slot__start__gte=start_of_today(now))
     if slot_ids is not None:
         rows = rows.filter(order__slot_id__in=slot_ids)
-    return list(
-        rows.values(
-            slot_id=F("order__slot_id"),
-            start=F("order__slot__start"),
-            end=F("order__slot__end"),
-            slot_version=F("order__slot__version"),
-        )
-        .annotate(count=Count("pk", filter=Q(status=D.PENDING)), versions=Sum("version"))
-        .order_by("start")
+    return cast(
+        list[dict[str, Any]],
+        list(
+            rows.values(
+                slot_id=F("order__slot_id"),
+                start=F("order__slot__start"),
+                end=F("order__slot__end"),
+                slot_version=F("order__slot__version"),
+            )
+            .annotate(count=Count("pk", filter=Q(status=D.PENDING)), versions=Sum("version"))
+            .order_by("start")
+        ),
     )
 
 
-def dispatch_versions(*, open_slot_ids, now=None) -> list[tuple[int, int, int, str]]:
+def dispatch_versions(
+    *, open_slot_ids: Collection[int], now: datetime | None = None
+) -> list[tuple[int, int, int, str]]:
     """(pk, version, slot_id, status) of every delivery card the board shows in full, in board order: waiting
     in an open slot, on the road, finished today (the latest few). Two queries."""
     active = list(
@@ -46,30 +52,24 @@ def dispatch_versions(*, open_slot_ids, now=None) -> list[tuple[int, int, int, s
         .values_list("pk", "version", "order__slot_id", "status")
     )
     finished = list(
-        Delivery.objects.filter(status__in=[D.DELIVERED, D.FAILED], updated_at__gte=_today(now))
+        Delivery.objects.filter(status__in=[D.DELIVERED, D.FAILED], updated_at__gte=start_of_today(now))
         .order_by("-updated_at")
         .values_list("pk", "version", "order__slot_id", "status")[:FINISHED_SHOWN]
     )
     return active + finished
 
 
-def deliveries_for_cards(*, delivery_ids) -> list[Delivery]:
+def deliveries_for_cards(*, delivery_ids: Collection[int]) -> list[Delivery]:
     return list(Delivery.objects.filter(pk__in=delivery_ids).select_related("order", "order__slot", "driver"))
 
 
 def driver_delivery_versions(*, driver_id: int) -> list[tuple[int, int]]:
-    return list(
-        Delivery.objects.filter(driver_id=driver_id, status__in=[D.ASSIGNED, D.OUT_FOR_DELIVERY]).values_list(
-            "pk", "version"
-        )
-    )
+    return list(Delivery.objects.filter(driver_id=driver_id, status__in=DRIVER_STATUSES).values_list("pk", "version"))
 
 
 def driver_deliveries(*, driver: Driver) -> list[Delivery]:
     """The driver's open deliveries, the current trip first: one query, trip snapshots only."""
-    deliveries = list(
-        Delivery.objects.filter(driver=driver, status__in=[D.ASSIGNED, D.OUT_FOR_DELIVERY]).order_by("slot_start", "pk")
-    )
+    deliveries = list(Delivery.objects.filter(driver=driver, status__in=DRIVER_STATUSES).order_by("slot_start", "pk"))
     deliveries.sort(key=lambda d: (d.status != D.OUT_FOR_DELIVERY, d.slot_start, d.pk))
     return deliveries
 

@@ -1,39 +1,19 @@
 """Every change to deliveries. Finishing a delivery finishes its order through the orders service."""
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
-from chefshop.statemachine import versioned_move
+from chefshop.errors import IllegalTransition
+from chefshop.statemachine import START, Actor, Step
+from deliveries.machine import DELIVERY_MACHINE, Effect
 from deliveries.models import Delivery, DeliveryEvent, Driver
 from deliveries.signals import delivery_changed
 from orders import selectors as order_selectors
 from orders import services as order_services
-from orders.errors import IllegalTransition, StaleVersion
+from orders.machine import ORDER_MACHINE
 from orders.models import Order
-
-D = Delivery.Status
-
-TRANSITIONS: dict[str, set[str]] = {
-    D.PENDING: {D.ASSIGNED},
-    D.ASSIGNED: {D.ASSIGNED, D.OUT_FOR_DELIVERY},  # assigned → assigned is a reassignment
-    D.OUT_FOR_DELIVERY: {D.DELIVERED, D.FAILED},
-}
-# The order follows its delivery once it leaves the kitchen.
-ORDER_MIRROR = {
-    D.OUT_FOR_DELIVERY: Order.Status.OUT_FOR_DELIVERY,
-    D.DELIVERED: Order.Status.DELIVERED,
-    D.FAILED: Order.Status.FAILED,
-}
-
-
-class StaleDelivery(StaleVersion):
-    message = "This delivery was changed meanwhile. Here is its current state."
-
-
-def _signal(delivery: Delivery, driver_ids: set[int], assigned_to: int | None = None) -> None:
-    delivery_changed.send(
-        sender=Delivery, delivery_id=delivery.pk, driver_ids={d for d in driver_ids if d}, assigned_to=assigned_to
-    )
 
 
 @transaction.atomic
@@ -42,12 +22,11 @@ def delivery_create_for_order(*, order_id: int) -> Delivery:
     order = Order.objects.select_related("slot").get(pk=order_id)
     delivery, created = Delivery.objects.get_or_create(order=order, defaults={"slot_start": order.slot.start})
     if created:
-        DeliveryEvent.objects.create(delivery=delivery, from_status="", to_status=D.PENDING)
-        _signal(delivery, set())
+        _record(delivery, DELIVERY_MACHINE.first(), from_status=START, old_driver_id=None, actor=None)
     return delivery
 
 
-def trip_snapshot(order: Order) -> dict:
+def trip_snapshot(order: Order) -> dict[str, Any]:
     """The denormalised trip a driver needs, read once from the order."""
     start = timezone.localtime(order.slot.start)
     return {
@@ -64,74 +43,70 @@ def trip_snapshot(order: Order) -> dict:
     }
 
 
-def _move(*, delivery: Delivery, to_status: str, version: int, actor=None, note: str = "", **fields) -> Delivery:
-    old_driver_id = delivery.driver_id
-    from_status = versioned_move(
-        delivery,
-        to_status=to_status,
-        version=version,
-        transitions=TRANSITIONS,
-        stale=StaleDelivery,
-        illegal=IllegalTransition,
-        **fields,
-    )
+def _record(
+    delivery: Delivery, step: Step, *, from_status: str, old_driver_id: int | None, actor: Any, note: str = ""
+) -> None:
+    """Everything a step does besides moving the status: the timeline event, the order following, the
+    signal. The first step (created) comes through here too."""
+    person = actor if actor is not None and actor.is_authenticated else None
     DeliveryEvent.objects.create(
         delivery=delivery,
         from_status=from_status,
-        to_status=to_status,
+        to_status=step.target,
         driver_id=delivery.driver_id,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        note=note,
+        actor=person,
+        note=note or step.label,
     )
-    if to_status in ORDER_MIRROR:
+    if step.has(Effect.ORDER_FOLLOWS):
         order = Order.objects.get(pk=delivery.order_id)
-        order_services.order_transition(order=order, to_status=ORDER_MIRROR[to_status], actor=actor, note=note)
-    _signal(
-        delivery,
-        {old_driver_id, delivery.driver_id},
-        assigned_to=delivery.driver_id if to_status == D.ASSIGNED else None,
+        order_step = ORDER_MACHINE.find(source=order.status, target=step.target, by=Actor.SYSTEM)
+        order_services.order_transition(
+            order=order, step=order_step.name, version=order.version, by=Actor.SYSTEM, actor=actor, note=note
+        )
+    delivery_changed.send(
+        sender=Delivery,
+        delivery_id=delivery.pk,
+        driver_ids={d for d in (old_driver_id, delivery.driver_id) if d},
+        assigned_to=delivery.driver_id if step.target == Delivery.Status.ASSIGNED else None,
     )
+
+
+@transaction.atomic
+def delivery_step(
+    *,
+    delivery: Delivery,
+    step: str,
+    version: int,
+    by: Actor,
+    actor: Any = None,
+    driver: Driver | None = None,
+    reason: str = "",
+) -> Delivery:
+    """Take one step of the delivery's state machine (``deliveries/machine.py``). ``version`` is the
+    version the caller saw: of two people acting at once one wins and the other gets ``StaleVersion``.
+    Assigning names the ``driver``; failing names the ``reason``."""
+    chosen = DELIVERY_MACHINE.step(step)
+    fields: dict[str, Any] = {}
+    note = ""
+    if chosen.has(Effect.WRITES_TRIP):
+        if driver is None or not driver.active:
+            raise IllegalTransition(f"{driver.name if driver else 'That driver'} is not an active driver.")
+        order = order_selectors.order_detail(public_id=delivery.order.public_id)
+        assert order is not None  # a delivery's order is never deleted (PROTECT)
+        note = f"{chosen.label} to {driver.name}"
+        fields.update(driver=driver, trip=trip_snapshot(order))
+    if chosen.has(Effect.NEEDS_REASON):
+        reason = reason.strip()[:300]
+        if not reason:
+            raise IllegalTransition("Please say why the delivery failed.")
+        note = fields["failure_reason"] = reason
+    old_driver_id = delivery.driver_id
+    from_status = DELIVERY_MACHINE.move(delivery, step=chosen, version=version, by=by, **fields)
+    _record(delivery, chosen, from_status=from_status, old_driver_id=old_driver_id, actor=actor, note=note)
     return delivery
 
 
-@transaction.atomic
-def delivery_assign(*, delivery: Delivery, driver: Driver, version: int, actor=None) -> Delivery:
+def delivery_assign(*, delivery: Delivery, driver: Driver, version: int, actor: Any = None) -> Delivery:
     """Give the delivery to a driver (or to another one), with the trip snapshot written once."""
-    if not driver.active:
-        raise IllegalTransition(f"{driver.name} is not an active driver.")
-    order = order_selectors.order_detail(public_id=delivery.order.public_id)
-    note = f"Assigned to {driver.name}" if delivery.driver_id is None else f"Reassigned to {driver.name}"
-    return _move(
-        delivery=delivery,
-        to_status=D.ASSIGNED,
-        version=version,
-        actor=actor,
-        note=note,
-        driver=driver,
-        trip=trip_snapshot(order),
-    )
-
-
-@transaction.atomic
-def delivery_start(*, delivery: Delivery, version: int, actor=None) -> Delivery:
-    return _move(delivery=delivery, to_status=D.OUT_FOR_DELIVERY, version=version, actor=actor)
-
-
-@transaction.atomic
-def delivery_complete(*, delivery: Delivery, version: int, actor=None) -> Delivery:
-    return _move(delivery=delivery, to_status=D.DELIVERED, version=version, actor=actor)
-
-
-@transaction.atomic
-def delivery_fail(*, delivery: Delivery, version: int, reason: str, actor=None) -> Delivery:
-    reason = reason.strip()
-    if not reason:
-        raise IllegalTransition("Please say why the delivery failed.")
-    return _move(
-        delivery=delivery,
-        to_status=D.FAILED,
-        version=version,
-        actor=actor,
-        note=reason[:300],
-        failure_reason=reason[:300],
-    )
+    step = "reassign" if delivery.status == Delivery.Status.ASSIGNED else "assign"
+    return delivery_step(delivery=delivery, step=step, version=version, by=Actor.OWNER, actor=actor, driver=driver)

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -6,23 +5,27 @@ from django.views.decorators.http import require_POST
 
 from chefshop import live as live_layer
 from chefshop.boards import card_response, parse_version
+from chefshop.errors import DomainError, StaleVersion
 from chefshop.roles import driver_of, driver_required, owner_required
+from chefshop.statemachine import Actor
 from deliveries import live, selectors, services
+from deliveries.forms import FailForm
+from deliveries.machine import DELIVERY_MACHINE, DRIVER_STATUSES, Effect
 from deliveries.models import Driver
-from orders.errors import OrderError, StaleVersion
+
+MISSING_VERSION = "This form is missing the version of the delivery it was made for. Here it is as it is now."
 
 
-class FailForm(forms.Form):
-    reason = forms.CharField(max_length=300, strip=True)
-
-
-def _attempt(action) -> tuple[int, str]:
-    """Run a delivery change; a stale click is a 409, an impossible one a 400, never a 500."""
+def _attempt(version: int | None, action) -> tuple[int, str]:
+    """Run a delivery change; a stale click (or one without a version) is a 409/400, an impossible one a
+    400, never a 500."""
+    if version is None:
+        return 400, MISSING_VERSION
     try:
-        action()
+        action(version)
     except StaleVersion as exc:
         return 409, str(exc)
-    except OrderError as exc:
+    except DomainError as exc:
         return 400, str(exc)
     return 200, ""
 
@@ -45,12 +48,13 @@ def dispatch_assign(request, delivery_id: int):
     if delivery is None:
         raise Http404("No such delivery.")
     driver = Driver.objects.filter(pk=parse_version(request.POST.get("driver")) or 0, active=True).first()
-    version = parse_version(request.POST.get("version")) or delivery.version
+    version = parse_version(request.POST.get("version"))
     if driver is None:
         status, message = 400, "Please choose a driver."
     else:
         status, message = _attempt(
-            lambda: services.delivery_assign(delivery=delivery, driver=driver, version=version, actor=request.user)
+            version,
+            lambda seen: services.delivery_assign(delivery=delivery, driver=driver, version=seen, actor=request.user),
         )
     if message and not request.htmx:
         messages.error(request, message)
@@ -64,7 +68,7 @@ def driver_page(request):
     return render(request, "deliveries/driver.html", {"cards": live.driver_trip_cards(driver_of(request.user))})
 
 
-DRIVER_ACTIONS = {"start": services.delivery_start, "delivered": services.delivery_complete}
+DRIVER_STEPS = {step.name: step for step in DELIVERY_MACHINE.buttons_on("driver")}
 
 
 @driver_required
@@ -72,26 +76,26 @@ DRIVER_ACTIONS = {"start": services.delivery_start, "delivered": services.delive
 def driver_action(request, delivery_id: int, action: str):
     driver = driver_of(request.user)
     delivery = selectors.delivery_for_driver(delivery_id=delivery_id, driver=driver)
-    if delivery is None or action not in (*DRIVER_ACTIONS, "failed"):
+    if delivery is None or action not in DRIVER_STEPS:
         raise Http404("No such delivery.")
-    version = parse_version(request.POST.get("version")) or delivery.version
-    if action == "failed":
-        form = FailForm(request.POST)
-        if not form.is_valid():
-            status, message = 400, "Please say why the delivery failed."
-        else:
-            status, message = _attempt(
-                lambda: services.delivery_fail(
-                    delivery=delivery, version=version, reason=form.cleaned_data["reason"], actor=request.user
-                )
-            )
+    form = FailForm(request.POST)
+    if DRIVER_STEPS[action].has(Effect.NEEDS_REASON) and not form.is_valid():
+        status, message = 400, "Please say why the delivery failed."
     else:
         status, message = _attempt(
-            lambda: DRIVER_ACTIONS[action](delivery=delivery, version=version, actor=request.user)
+            parse_version(request.POST.get("version")),
+            lambda seen: services.delivery_step(
+                delivery=delivery,
+                step=action,
+                version=seen,
+                by=Actor.DRIVER,
+                actor=request.user,
+                reason=form.cleaned_data.get("reason", "") if form.is_valid() else "",
+            ),
         )
     if message and not request.htmx:
         messages.error(request, message)
     fresh = selectors.deliveries_for_cards(delivery_ids=[delivery.pk])[0]
-    still_mine = fresh.driver_id == driver.pk and fresh.status in (fresh.Status.ASSIGNED, fresh.Status.OUT_FOR_DELIVERY)
+    still_mine = fresh.driver_id == driver.pk and fresh.status in DRIVER_STATUSES
     html = live.render_trip(fresh, message=message, error=bool(message)) if still_mine else ""
     return card_response(request, html=html, status=status, fallback="deliveries:driver")

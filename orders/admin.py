@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 
-from orders import notifications, services
-from orders.errors import OrderError
+from chefshop.errors import DomainError
+from chefshop.statemachine import Actor
+from orders import notifications, services, tasks
+from orders.machine import ORDER_MACHINE
 from orders.models import Cart, CartLine, Notification, Order, OrderEvent, OrderItem
 
 
@@ -18,12 +20,12 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderItemInline(ReadOnlyInline):
     model = OrderItem
-    fields = readonly_fields = ["name", "unit_price", "quantity"]
+    fields = readonly_fields = ("name", "unit_price", "quantity")
 
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = readonly_fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    fields = readonly_fields = ("created_at", "from_status", "to_status", "actor", "note")
 
 
 @admin.register(Order)
@@ -58,14 +60,16 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # history must not change; cancel instead
 
-    @admin.action(description="Cancel selected orders (gives the slot places back)")
+    @admin.action(description=ORDER_MACHINE.step("shop_cancel").button)
     def cancel_orders(self, request, queryset):
         done = 0
         for order in queryset:
             try:
-                services.order_cancel(order=order, actor=request.user, by_customer=False)
+                services.order_transition(
+                    order=order, step="shop_cancel", version=order.version, by=Actor.OWNER, actor=request.user
+                )
                 done += 1
-            except OrderError as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{order}: {exc}", messages.WARNING)
         self.message_user(request, f"Cancelled {done} order(s).")
 
@@ -108,5 +112,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend selected notifications")
     def resend(self, request, queryset):
-        count = notifications.resend(list(queryset.values_list("pk", flat=True)))
+        ids = list(queryset.values_list("pk", flat=True))
+        count = notifications.resend(ids)
+        tasks.send_later(ids)
         self.message_user(request, f"{count} notification(s) queued to be sent again.")

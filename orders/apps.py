@@ -5,4 +5,4 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self) -> None:
-        from orders import live, receivers  # noqa: F401
+        from orders import live, receivers, tasks  # noqa: F401  (they connect their receivers)

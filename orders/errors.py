@@ -1,8 +1,11 @@
-class OrderError(Exception):
-    message = "Your order could not be changed."
+"""The orders app's own refusals. The shared ones (illegal step, stale version, not found) are in
+``chefshop/errors.py``."""
 
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.message)
+from chefshop.errors import DomainError
+
+
+class OrderError(DomainError):
+    message = "Your order could not be changed."
 
 
 class CartError(OrderError):
@@ -15,17 +18,3 @@ class EmptyCart(OrderError):
 
 class ItemUnavailable(OrderError):
     message = "Some items in your cart are no longer available."
-
-
-class IllegalTransition(OrderError):
-    message = "That change is not possible for this order now."
-
-
-class StaleVersion(OrderError):
-    """Someone else changed the order first; ``current`` is the fresh state."""
-
-    message = "This order was changed meanwhile. Here is its current state."
-
-    def __init__(self, current=None, message: str | None = None):
-        super().__init__(message)
-        self.current = current

@@ -1,6 +1,8 @@
 """What the orders app pushes: the order page to its customer, and one card per order (under one
 heading card per slot) to the kitchen board."""
 
+import uuid
+
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -9,8 +11,8 @@ from chefshop import live
 from chefshop.boards import slot_head_cards, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import is_owner
 from orders import selectors
+from orders.machine import KITCHEN_STATUSES, ORDER_MACHINE
 from orders.models import Order
-from orders.selectors import KITCHEN_STATUSES
 from orders.shopper import shopper_token
 from orders.signals import order_status_changed
 from slots.selectors import slots_in_progress
@@ -32,8 +34,16 @@ def order_card_id(public_id) -> str:
     return f"order-{public_id}"
 
 
-def render_order_status(order: Order) -> str:
-    return render_to_string("orders/_order_status.html", {"order": order})
+def render_order_status(order: Order, *, message: str = "", error: bool = False) -> str:
+    return render_to_string(
+        "orders/_order_status.html",
+        {
+            "order": order,
+            "steps": ORDER_MACHINE.buttons(order.status, board="order"),
+            "message": message,
+            "error": error,
+        },
+    )
 
 
 def _authorize_order(viewer, kwargs) -> str | None:
@@ -52,7 +62,7 @@ def _order_versions(group: str) -> live.Versions:
 
 
 def _order_cards(group: str, keys: list[str]) -> list[live.Card]:
-    order = selectors.order_detail(public_id=_public_id(group))
+    order = selectors.order_detail(public_id=uuid.UUID(_public_id(group)))
     if order is None:
         return []
     return [
@@ -82,6 +92,7 @@ def render_kitchen_card(order: Order, *, message: str = "", error: bool = False)
         {
             "order": order,
             "sort": slot_sort(order.slot, order.pk, after=order.confirmed_at),
+            "steps": ORDER_MACHINE.buttons(order.status, board="kitchen"),
             "message": message,
             "error": error,
         },

@@ -92,13 +92,6 @@ class Order(models.Model):
 
         return self.placed_at + timedelta(seconds=settings.ORDER_UNDO_SECONDS)
 
-    KITCHEN_NEXT = {"confirmed": ("start", "Start prepping"), "prepping": ("prepped", "Prepped")}
-
-    @property
-    def kitchen_next(self) -> tuple[str, str] | None:
-        """(action, button label) of the kitchen's next step, if the kitchen has one."""
-        return self.KITCHEN_NEXT.get(self.status)
-
 
 class OrderItem(models.Model):
     """A copy of what was ordered: later menu changes never alter a placed order."""

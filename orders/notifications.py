@@ -10,19 +10,13 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from orders.models import Notification, Order
+from chefshop.statemachine import Step
+from orders.machine import Effect
+from orders.models import Notification, Order, OrderItem
 
 logger = logging.getLogger(__name__)
 K = Notification.Kind
 
-# Which status changes the customer hears about.
-CUSTOMER_KINDS = {
-    Order.Status.CONFIRMED: K.CONFIRMED,
-    Order.Status.OUT_FOR_DELIVERY: K.OUT_FOR_DELIVERY,
-    Order.Status.DELIVERED: K.DELIVERED,
-    Order.Status.FAILED: K.FAILED,
-    Order.Status.CANCELLED: K.CANCELLED,
-}
 SUBJECTS = {
     K.NEW_ORDER: "New order for {slot}: {name}",
     K.CONFIRMED: "Your ChefShop order is confirmed",
@@ -33,8 +27,8 @@ SUBJECTS = {
 }
 
 
-def _row(order: Order, kind: str, recipient: str, items: list) -> Notification:
-    subject = SUBJECTS[kind].format(slot=f"{timezone.localtime(order.slot.start):%a %H:%M}", name=order.name)
+def _row(order: Order, kind: str, recipient: str, items: list[OrderItem]) -> Notification:
+    subject = SUBJECTS[K(kind)].format(slot=f"{timezone.localtime(order.slot.start):%a %H:%M}", name=order.name)
     return Notification(
         order=order,
         kind=kind,
@@ -44,37 +38,26 @@ def _row(order: Order, kind: str, recipient: str, items: list) -> Notification:
     )
 
 
-def notify_status(order: Order, to_status: str) -> None:
-    """Write the outbox rows this status change calls for (inside the change's transaction): one INSERT
-    for all of them, and a kind already written for this order stays as it was. After commit, the
-    rows still pending are handed to a worker."""
-    kind = CUSTOMER_KINDS.get(to_status)
-    items: list = []
-    rows = []
-    if (kind is not None and order.email) or (to_status == Order.Status.CONFIRMED and settings.SHOP_EMAIL):
-        items = list(order.items.all())  # read once for every email this change writes
-    if kind is not None and order.email:
-        rows.append(_row(order, kind, order.email, items))
-    if to_status == Order.Status.CONFIRMED and settings.SHOP_EMAIL:
-        rows.append(_row(order, K.NEW_ORDER, settings.SHOP_EMAIL, items))
-    if not rows:
+def write_for_step(order: Order, step: Step) -> None:
+    """Write the outbox rows a step of the order's machine calls for (inside the step's transaction): one
+    INSERT for all of them, and a kind already written for this order stays as it was. The rows still
+    pending are handed to a worker after commit (``orders/tasks.py``)."""
+    kinds = []
+    if step.has(Effect.EMAILS_CUSTOMER) and order.email:
+        kinds.append((K(step.target), order.email))
+    if step.has(Effect.EMAILS_SHOP) and settings.SHOP_EMAIL:
+        kinds.append((K.NEW_ORDER, settings.SHOP_EMAIL))
+    if not kinds:
         return
+    items = list(order.items.all())  # read once for every email this step writes
+    rows = [_row(order, kind, recipient, items) for kind, recipient in kinds]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    kinds = [row.kind for row in rows]
-    transaction.on_commit(lambda: _enqueue_pending(order.pk, kinds), robust=True)
 
 
-def _enqueue_pending(order_id: int, kinds: list[str]) -> None:
-    pending = Notification.objects.filter(order_id=order_id, kind__in=kinds, state=Notification.State.PENDING)
-    for pk in pending.values_list("pk", flat=True):
-        enqueue(pk)
-
-
-def enqueue(notification_id: int) -> None:
-    """Hand the row to a worker. If the broker is down this fails quietly: the sweep retries it."""
-    from orders.tasks import send_notification
-
-    send_notification.delay(notification_id)
+def pending_ids(*, order_id: int) -> list[int]:
+    return list(
+        Notification.objects.filter(order_id=order_id, state=Notification.State.PENDING).values_list("pk", flat=True)
+    )
 
 
 def send(notification_id: int) -> bool:
@@ -106,23 +89,15 @@ def mark_failed(notification_id: int, error: str) -> None:
     )
 
 
-def sweep(*, older_than_seconds: int | None = None) -> int:
-    """Re-enqueue rows still pending a while after they were written (lost enqueue, broker outage)."""
+def overdue_ids(*, older_than_seconds: int | None = None) -> list[int]:
+    """Rows still pending a while after they were written (lost enqueue, broker outage): the sweep
+    hands them to a worker again."""
     older_than_seconds = settings.NOTIFICATION_SWEEP_AFTER if older_than_seconds is None else older_than_seconds
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    pending = list(
-        Notification.objects.filter(state=Notification.State.PENDING, created_at__lte=cutoff).values_list(
-            "pk", flat=True
-        )[:500]
-    )
-    for pk in pending:
-        enqueue(pk)
-    return len(pending)
+    pending = Notification.objects.filter(state=Notification.State.PENDING, created_at__lte=cutoff)
+    return list(pending.values_list("pk", flat=True)[:500])
 
 
 def resend(notification_ids: list[int]) -> int:
-    """Admin's "resend": back to pending and on the queue, even if sent before."""
-    updated = Notification.objects.filter(pk__in=notification_ids).update(state=Notification.State.PENDING)
-    for pk in notification_ids:
-        transaction.on_commit(lambda pk=pk: enqueue(pk), robust=True)
-    return updated
+    """Admin's "resend": back to pending, even if sent before (the admin action queues them)."""
+    return Notification.objects.filter(pk__in=notification_ids).update(state=Notification.State.PENDING)

@@ -1,12 +1,16 @@
 import uuid
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any, cast
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
-from django.utils import timezone
 
+from chefshop.boards import start_of_today
+from orders.machine import KITCHEN_STATUSES
 from orders.models import Cart, CartLine, Order, OrderEvent
 
 
-def cart_find(*, user=None, token: uuid.UUID | None = None) -> Cart | None:
+def cart_find(*, user: Any = None, token: uuid.UUID | None = None) -> Cart | None:
     if user is not None and user.is_authenticated:
         return Cart.objects.filter(user=user).first()
     if token is None:
@@ -14,7 +18,7 @@ def cart_find(*, user=None, token: uuid.UUID | None = None) -> Cart | None:
     return Cart.objects.filter(token=token).first()
 
 
-def cart_count(*, user=None, token: uuid.UUID | None = None) -> int:
+def cart_count(*, user: Any = None, token: uuid.UUID | None = None) -> int:
     """Number of dishes in the cart, in one query."""
     if user is not None and user.is_authenticated:
         lines = CartLine.objects.filter(cart__user=user)
@@ -41,7 +45,7 @@ def order_detail(*, public_id: uuid.UUID) -> Order | None:
     )
 
 
-def order_for_viewer(*, public_id: uuid.UUID, user=None, token: uuid.UUID | None = None) -> Order | None:
+def order_for_viewer(*, public_id: uuid.UUID, user: Any = None, token: uuid.UUID | None = None) -> Order | None:
     """The order, if this viewer may see it: staff, the user who placed it, or the same browser."""
     order = order_detail(public_id=public_id)
     if order is None:
@@ -53,32 +57,28 @@ def order_for_viewer(*, public_id: uuid.UUID, user=None, token: uuid.UUID | None
     return None
 
 
-def orders_for_user(*, user) -> QuerySet[Order]:
+def orders_for_user(*, user: Any) -> QuerySet[Order]:
     return Order.objects.filter(user=user).select_related("slot").order_by("-placed_at")
 
 
-KITCHEN_STATUSES = (Order.Status.CONFIRMED, Order.Status.PREPPING)
-
-
-def _today(now=None):
-    return timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def kitchen_slots(*, now=None, slot_ids=None) -> list[dict]:
+def kitchen_slots(*, now: datetime | None = None, slot_ids: Collection[int] | None = None) -> list[dict[str, Any]]:
     """Per slot (today's and later) with orders for the kitchen: ``slot_id``, ``start``, ``end``,
     ``slot_version``, ``count`` (orders to cook) and ``versions`` (the sum of the versions of all its orders, which
     grows with every change of any of them). One query."""
-    rows = Order.objects.filter(slot__start__gte=_today(now))
+    rows = Order.objects.filter(slot__start__gte=start_of_today(now))
     if slot_ids is not None:
         rows = rows.filter(slot_id__in=slot_ids)
-    return list(
-        rows.values("slot_id", start=F("slot__start"), end=F("slot__end"), slot_version=F("slot__version"))
-        .annotate(count=Count("pk", filter=Q(status__in=KITCHEN_STATUSES)), versions=Sum("version"))
-        .order_by("start")
+    return cast(
+        list[dict[str, Any]],
+        list(
+            rows.values("slot_id", start=F("slot__start"), end=F("slot__end"), slot_version=F("slot__version"))
+            .annotate(count=Count("pk", filter=Q(status__in=KITCHEN_STATUSES)), versions=Sum("version"))
+            .order_by("start")
+        ),
     )
 
 
-def kitchen_order_versions(*, slot_ids) -> list[tuple[int, uuid.UUID, int, int]]:
+def kitchen_order_versions(*, slot_ids: Collection[int]) -> list[tuple[int, uuid.UUID, int, int]]:
     """(pk, public_id, version, slot_id) of the kitchen's orders in these slots, in board order. One query."""
     return list(
         Order.objects.filter(status__in=KITCHEN_STATUSES, slot_id__in=slot_ids)
@@ -87,6 +87,6 @@ def kitchen_order_versions(*, slot_ids) -> list[tuple[int, uuid.UUID, int, int]]
     )
 
 
-def orders_for_cards(*, order_ids) -> list[Order]:
+def orders_for_cards(*, order_ids: Collection[int]) -> list[Order]:
     """Orders with their slot and items, for rendering their cards (two queries)."""
     return list(Order.objects.filter(pk__in=order_ids).select_related("slot").prefetch_related("items"))

@@ -2,8 +2,9 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,9 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import MenuItem
-from chefshop.statemachine import versioned_move
+from chefshop.errors import IllegalTransition, StaleVersion
+from chefshop.statemachine import START, Actor, Step
 from orders import notifications
-from orders.errors import CartError, EmptyCart, IllegalTransition, ItemUnavailable, StaleVersion
+from orders.errors import CartError, EmptyCart, ItemUnavailable
+from orders.machine import ORDER_MACHINE, Effect
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
 from orders.signals import order_status_changed
 from slots import selectors as slot_selectors
@@ -21,17 +24,6 @@ from slots import services as slot_services
 from slots.errors import SlotNotFound
 
 S = Order.Status
-
-TRANSITIONS: dict[str, set[str]] = {
-    S.RECEIVED: {S.CONFIRMED, S.CANCELLED},
-    S.CONFIRMED: {S.PREPPING, S.CANCELLED},
-    S.PREPPING: {S.PREPPED},
-    S.PREPPED: {S.OUT_FOR_DELIVERY},
-    S.OUT_FOR_DELIVERY: {S.DELIVERED, S.FAILED},
-}
-# The slot counts the orders it is still working on: these end that work and give the place back.
-RELEASES_PLACE = {S.CANCELLED, S.DELIVERED, S.FAILED}
-CUSTOMER_CANCELLABLE = {S.RECEIVED, S.CONFIRMED}
 
 
 @dataclass(frozen=True)
@@ -46,7 +38,7 @@ class Contact:
 # --- cart ---------------------------------------------------------------------------------------
 
 
-def cart_get_or_create(*, user=None, token: uuid.UUID | None = None) -> Cart:
+def cart_get_or_create(*, user: Any = None, token: uuid.UUID | None = None) -> Cart:
     """The cart of a logged-in user, or of an anonymous browser's token."""
     lookup = {"user": user} if user is not None and user.is_authenticated else {"token": token}
     if lookup.get("token", True) is None:
@@ -97,7 +89,7 @@ def cart_set_quantity(*, cart: Cart, item_id: int, quantity: int) -> None:
 
 
 @transaction.atomic
-def cart_merge(*, token: uuid.UUID | None, user) -> None:
+def cart_merge(*, token: uuid.UUID | None, user: Any) -> None:
     """At login, move the anonymous cart's lines into the user's cart (quantities add up, capped)."""
     if token is None:
         return
@@ -125,7 +117,7 @@ def order_place(
     slot_id: int,
     contact: Contact,
     idempotency_key: uuid.UUID,
-    user=None,
+    user: Any = None,
     owner_token: uuid.UUID | None = None,
 ) -> Order:
     """Place the cart as an order into a slot. The same ``idempotency_key`` never makes two orders.
@@ -155,7 +147,15 @@ def order_place(
 
 
 @transaction.atomic
-def _order_place(*, cart, slot_id, contact, idempotency_key, user, owner_token) -> Order:
+def _order_place(
+    *,
+    cart: Cart,
+    slot_id: int,
+    contact: Contact,
+    idempotency_key: uuid.UUID,
+    user: Any,
+    owner_token: uuid.UUID | None,
+) -> Order:
     lines = list(CartLine.objects.filter(cart=cart).select_related("item").select_for_update(of=("self",)))
     if not lines:
         raise EmptyCart()
@@ -186,34 +186,15 @@ def _order_place(*, cart, slot_id, contact, idempotency_key, user, owner_token) 
         for line in lines
     )
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
-    OrderEvent.objects.create(order=order, from_status="", to_status=S.RECEIVED, actor=order.user)
-    order_status_changed.send(
-        sender=Order,
-        order_id=order.pk,
-        public_id=order.public_id,
-        from_status="",
-        to_status=S.RECEIVED,
-        version=order.version,
-    )
+    _record(order, ORDER_MACHINE.first(), from_status=START, actor=user)
     if settings.ORDER_UNDO_SECONDS <= 0:
-        order = order_transition(order=order, to_status=S.CONFIRMED, note="No undo window")
-    else:
-        _schedule_confirm(order.pk, settings.ORDER_UNDO_SECONDS)
-    # The place is taken last: the slot's row stays locked from this UPDATE until the commit, so every
-    # other order for the same slot waits only for that, not for the rest of this order's writes.
-    # If the slot is full, everything above rolls back with it.
-    slot_services.slot_reserve(slot_id=slot_id)
+        order = order_transition(
+            order=order, step="confirm", version=order.version, by=Actor.SYSTEM, note="No undo window"
+        )
     return order
 
 
-def _schedule_confirm(order_id: int, countdown: float) -> None:
-    from orders.tasks import order_confirm_after_undo
-
-    # If the broker is down this is lost quietly; the confirm sweep ends the window instead.
-    transaction.on_commit(lambda: order_confirm_after_undo.apply_async((order_id,), countdown=countdown), robust=True)
-
-
-def order_undo_remaining(*, order_id: int, now=None) -> float | None:
+def order_undo_remaining(*, order_id: int, now: datetime | None = None) -> float | None:
     """Seconds left in the order's undo window; None when it is no longer in one."""
     placed_at = Order.objects.filter(pk=order_id, status=S.RECEIVED).values_list("placed_at", flat=True).first()
     if placed_at is None:
@@ -222,19 +203,20 @@ def order_undo_remaining(*, order_id: int, now=None) -> float | None:
     return max((ends - (now or timezone.now())).total_seconds(), 0.0)
 
 
-def order_confirm_if_due(*, order_id: int, now=None) -> bool:
+def order_confirm_if_due(*, order_id: int, now: datetime | None = None) -> bool:
     """End the undo window: received → confirmed, once it has run out. Safe to run twice."""
     remaining = order_undo_remaining(order_id=order_id, now=now)
     if remaining is None or remaining > 0:
         return False
     try:
-        order_transition(order=Order.objects.get(pk=order_id), to_status=S.CONFIRMED, note="Undo window ended")
+        order = Order.objects.get(pk=order_id)
+        order_transition(order=order, step="confirm", version=order.version, by=Actor.SYSTEM)
     except (StaleVersion, IllegalTransition):
         return False  # undone, or confirmed by a parallel run, just now
     return True
 
 
-def orders_confirm_overdue(*, now=None) -> int:
+def orders_confirm_overdue(*, now: datetime | None = None) -> int:
     """The sweep: confirm every order whose undo window ran out without its task."""
     now = now or timezone.now()
     due = Order.objects.filter(
@@ -243,61 +225,55 @@ def orders_confirm_overdue(*, now=None) -> int:
     return sum(order_confirm_if_due(order_id=pk, now=now) for pk in list(due[:500]))
 
 
-@transaction.atomic
-def order_transition(*, order: Order, to_status: str, version: int | None = None, actor=None, note: str = "") -> Order:
-    """Move an order one step along its state machine.
+def _person(actor: Any) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
 
-    ``version`` is the version the caller saw (defaults to ``order.version``). The UPDATE is
-    conditional on it, so of two people acting at once one wins and the other gets ``StaleVersion``.
-    """
-    changes = {"confirmed_at": timezone.now()} if to_status == S.CONFIRMED else {}
-    from_status = versioned_move(
-        order,
-        to_status=to_status,
-        version=order.version if version is None else version,
-        transitions=TRANSITIONS,
-        stale=StaleVersion,
-        illegal=IllegalTransition,
-        **changes,
-    )
+
+def _record(order: Order, step: Step, *, from_status: str, actor: Any, note: str = "") -> None:
+    """Everything a step does besides moving the status: the timeline event, the outbox, the signal,
+    and the slot place. The first step (placing) comes through here too."""
     OrderEvent.objects.create(
-        order=order,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        note=note,
+        order=order, from_status=from_status, to_status=step.target, actor=_person(actor), note=note or step.label
     )
-    if to_status in RELEASES_PLACE:
-        slot_services.slot_release(slot_id=order.slot_id)
-    notifications.notify_status(order, to_status)
+    notifications.write_for_step(order, step)
     order_status_changed.send(
         sender=Order,
         order_id=order.pk,
         public_id=order.public_id,
         from_status=from_status,
-        to_status=to_status,
+        to_status=step.target,
         version=order.version,
+        step=step.name,
     )
+    if step.has(Effect.RETURNS_PLACE):
+        slot_services.slot_release(slot_id=order.slot_id)
+    if step.has(Effect.TAKES_PLACE):
+        # Last: the slot's row stays locked from this UPDATE until the commit, so every other order for
+        # the same slot waits only for that. If the slot is full, everything before rolls back with it.
+        slot_services.slot_reserve(slot_id=order.slot_id)
+
+
+@transaction.atomic
+def order_transition(*, order: Order, step: str, version: int, by: Actor, actor: Any = None, note: str = "") -> Order:
+    """Take one step of the order's state machine (``orders/machine.py``).
+
+    ``version`` is the version the caller saw. The UPDATE is conditional on it, so of two people acting at
+    once one wins and the other gets ``StaleVersion``; a step not allowed from here, or not for ``by``,
+    raises ``IllegalTransition``.
+    """
+    chosen = ORDER_MACHINE.step(step)
+    changes = {"confirmed_at": timezone.now()} if chosen.has(Effect.STAMPS_CONFIRMED) else {}
+    from_status = ORDER_MACHINE.move(order, step=chosen, version=version, by=by, **changes)
+    _record(order, chosen, from_status=from_status, actor=actor, note=note)
     return order
 
 
-def order_cancel(*, order: Order, version: int | None = None, actor=None, by_customer: bool = True) -> Order:
-    if by_customer and order.status not in CUSTOMER_CANCELLABLE:
-        raise IllegalTransition("This order is already being prepared and can no longer be cancelled.")
-    return order_transition(
-        order=order,
-        to_status=S.CANCELLED,
-        version=version,
-        actor=actor,
-        note=("Undone by the customer" if order.status == S.RECEIVED else "Cancelled by the customer")
-        if by_customer
-        else "Cancelled by the shop",
-    )
-
-
-def order_start_prepping(*, order: Order, version: int | None = None, actor=None) -> Order:
-    return order_transition(order=order, to_status=S.PREPPING, version=version, actor=actor)
-
-
-def order_mark_prepped(*, order: Order, version: int | None = None, actor=None) -> Order:
-    return order_transition(order=order, to_status=S.PREPPED, version=version, actor=actor)
+def order_cancel(*, order: Order, version: int, by: Actor, actor: Any = None) -> Order:
+    """Undo (in the undo window) or cancel, whichever step the table has for ``by`` from here."""
+    try:
+        step = ORDER_MACHINE.find(source=order.status, target=S.CANCELLED, by=by)
+    except IllegalTransition:
+        raise IllegalTransition(
+            f"This order is {order.get_status_display().lower()} and can no longer be cancelled."
+        ) from None
+    return order_transition(order=order, step=step.name, version=version, by=by, actor=actor)

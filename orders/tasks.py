@@ -1,10 +1,21 @@
-"""Celery entry points of the orders app: each takes ids, calls a service and is safe to run twice."""
+"""Celery entry points of the orders app, and the receivers that schedule them.
 
+Each task takes ids, calls a service and is safe to run twice. Services never import this module:
+they send ``order_status_changed``, and the receivers below queue the deferred work after commit.
+"""
+
+import functools
 import logging
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import receiver
 
 from orders import notifications, services
+from orders.machine import ORDER_MACHINE, Effect
+from orders.signals import order_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +33,19 @@ def send_notification(self, notification_id: int) -> bool:
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
 
 
+def send_later(notification_ids: list[int]) -> None:
+    """Hand the rows to a worker after commit. If the broker is down this fails quietly: the sweep
+    retries them."""
+    for pk in notification_ids:
+        transaction.on_commit(functools.partial(send_notification.delay, pk), robust=True)
+
+
 @shared_task(acks_late=True)
 def notifications_sweep_job() -> int:
-    return notifications.sweep()
+    overdue = notifications.overdue_ids()
+    for pk in overdue:
+        send_notification.delay(pk)
+    return len(overdue)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=10)
@@ -41,3 +62,17 @@ def order_confirm_after_undo(self, order_id: int) -> bool:
 @shared_task(acks_late=True)
 def orders_confirm_sweep_job() -> int:
     return services.orders_confirm_overdue()
+
+
+@receiver(order_status_changed, dispatch_uid="orders.queue_step_jobs")
+def queue_step_jobs(sender: Any, order_id: int, step: str, **kwargs: Any) -> None:
+    """The deferred side effects the machine's table names for this step, queued after commit."""
+    taken = ORDER_MACHINE.step(step)
+    if taken.has(Effect.EMAILS_CUSTOMER) or taken.has(Effect.EMAILS_SHOP):
+        transaction.on_commit(lambda: send_later(notifications.pending_ids(order_id=order_id)), robust=True)
+    if taken.has(Effect.STARTS_UNDO_TIMER) and settings.ORDER_UNDO_SECONDS > 0:
+        # If the broker is down this is lost quietly; the confirm sweep ends the window instead.
+        transaction.on_commit(
+            lambda: order_confirm_after_undo.apply_async((order_id,), countdown=settings.ORDER_UNDO_SECONDS),
+            robust=True,
+        )

@@ -10,12 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from chefshop import live as live_layer
 from chefshop.boards import card_response, parse_version
+from chefshop.errors import DomainError, StaleVersion
 from chefshop.roles import owner_required
+from chefshop.statemachine import Actor
 from orders import live, selectors, services
-from orders.errors import OrderError, StaleVersion
 from orders.forms import CheckoutForm, QuantityForm
+from orders.machine import KITCHEN_STATUSES, ORDER_MACHINE
 from orders.models import Order
-from orders.selectors import KITCHEN_STATUSES
 from orders.shopper import shopper_token
 from slots.errors import SlotError
 from slots.live import picker_cards
@@ -48,7 +49,7 @@ def cart_add(request):
                 quantity=form.cleaned_data["quantity"] or 1,
             )
             message, ok = f"Added — {line.quantity} in your cart.", True
-        except OrderError as exc:
+        except DomainError as exc:
             message = str(exc)
     if request.htmx:
         return render(request, "orders/_cart_added.html", {"message": message, "ok": ok})
@@ -78,7 +79,7 @@ def cart_update(request):
             services.cart_set_quantity(
                 cart=cart, item_id=form.cleaned_data["item"], quantity=form.cleaned_data["quantity"]
             )
-        except OrderError as exc:
+        except DomainError as exc:
             messages.error(request, str(exc))
     return redirect("orders:cart")
 
@@ -116,7 +117,7 @@ def checkout(request):
                 return redirect(order)
             except SlotError as exc:
                 form.add_error("slot", str(exc))
-            except OrderError as exc:
+            except DomainError as exc:
                 form.add_error(None, str(exc))
         status = 200 if not form.errors else 422
     else:
@@ -156,25 +157,31 @@ def _order_or_404(request, public_id) -> Order:
     return order
 
 
+def _order_page(request, order: Order, *, message: str = "", status: int = 200) -> HttpResponse:
+    card = live.render_order_status(order, message=message, error=bool(message))
+    return render(request, "orders/order_detail.html", {"order": order, "status_card": card}, status=status)
+
+
 def order_detail(request, public_id):
-    order = _order_or_404(request, public_id)
-    return render(request, "orders/order_detail.html", {"order": order, "status_card": live.render_order_status(order)})
+    return _order_page(request, _order_or_404(request, public_id))
 
 
 @require_POST
 def order_cancel(request, public_id):
+    """Undo or cancel. A click from an older page (or a form without its version) changes nothing: the
+    page comes back with the order as it is now and says why."""
     order = _order_or_404(request, public_id)
+    version = parse_version(request.POST.get("version"))
+    if version is None:
+        return _order_page(request, order, message=MISSING_VERSION, status=400)
     try:
-        version = int(request.POST.get("version", order.version))
-    except ValueError:
-        version = order.version
-    try:
-        services.order_cancel(order=order, version=version, actor=request.user)
-        messages.success(request, "Your order is cancelled.")
-    except StaleVersion as exc:
-        messages.warning(request, str(exc))
-    except OrderError as exc:
-        messages.error(request, str(exc))
+        services.order_cancel(order=order, version=version, by=Actor.CUSTOMER, actor=request.user)
+    except StaleVersion:
+        fresh = _order_or_404(request, public_id)
+        return _order_page(request, fresh, message=STALE_ORDER, status=409)
+    except DomainError as exc:
+        return _order_page(request, order, message=str(exc), status=400)
+    messages.success(request, "Your order is cancelled.")
     return redirect(reverse("orders:detail", args=[order.public_id]))
 
 
@@ -185,7 +192,9 @@ def order_list(request):
 
 # --- kitchen board (owner) ----------------------------------------------------------------------
 
-KITCHEN_ACTIONS = {"start": services.order_start_prepping, "prepped": services.order_mark_prepped}
+MISSING_VERSION = "This form is missing the version of the order it was made for. Here is the order as it is now."
+STALE_ORDER = "Someone else changed this order first. This is the order as it is now."
+KITCHEN_STEPS = {step.name for step in ORDER_MACHINE.buttons_on("kitchen")}
 
 
 @owner_required
@@ -204,15 +213,18 @@ def kitchen_slot(request, slot_id: int):
 @require_POST
 def kitchen_action(request, public_id, action):
     order = Order.objects.filter(public_id=public_id).first()
-    if order is None or action not in KITCHEN_ACTIONS:
+    if order is None or action not in KITCHEN_STEPS:
         raise Http404("No such order or action.")
     version = parse_version(request.POST.get("version"))
     status, message, error = 200, "", False
     try:
-        KITCHEN_ACTIONS[action](order=order, version=version or order.version, actor=request.user)
+        if version is None:
+            status, message, error = 400, MISSING_VERSION, True
+        else:
+            services.order_transition(order=order, step=action, version=version, by=Actor.OWNER, actor=request.user)
     except StaleVersion:
-        status, message, error = 409, "Someone else changed that order first. This is the order as it is now.", True
-    except OrderError as exc:
+        status, message, error = 409, STALE_ORDER, True
+    except DomainError as exc:
         status, message, error = 400, str(exc), True
     if not request.htmx and message:
         messages.add_message(request, messages.ERROR, message)

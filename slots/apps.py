@@ -5,4 +5,4 @@ class SlotsConfig(AppConfig):
     name = "slots"
 
     def ready(self) -> None:
-        from slots import live  # noqa: F401
+        from slots import live, tasks  # noqa: F401  (they connect their receivers)

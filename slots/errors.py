@@ -1,13 +1,13 @@
-class SlotError(Exception):
+from chefshop.errors import DomainError, NotFound
+
+
+class SlotError(DomainError):
     """Base for every slot refusal; the message is shown to the customer as it is."""
 
     message = "This delivery slot cannot be booked."
 
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.message)
 
-
-class SlotNotFound(SlotError):
+class SlotNotFound(SlotError, NotFound):
     message = "That delivery slot does not exist. Please choose another."
 
 

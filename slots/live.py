@@ -33,17 +33,17 @@ def sort_key(slot: DeliverySlot) -> str:
     return f"{slot.start:%Y%m%d%H%M}{slot.pk:012d}"
 
 
+def _context(slot: DeliverySlot) -> dict:
+    now = timezone.now()
+    return {"slot": slot, "state": slot.state_at(now), "version": slot_version(slot, now), "sort": sort_key(slot)}
+
+
 def render_slot_option(slot: DeliverySlot) -> str:
-    return render_to_string(
-        "slots/_slot_option.html", {"slot": slot, "version": slot_version(slot), "sort": sort_key(slot)}
-    )
+    return render_to_string("slots/_slot_option.html", _context(slot))
 
 
 def render_board_row(slot: DeliverySlot, *, message: str = "") -> str:
-    return render_to_string(
-        "slots/_board_row.html",
-        {"slot": slot, "version": slot_version(slot), "sort": sort_key(slot), "message": message},
-    )
+    return render_to_string("slots/_board_row.html", {**_context(slot), "message": message})
 
 
 def _card_maker(prefix: str, region: str, render):

@@ -69,3 +69,9 @@ class DeliverySlot(models.Model):
 
     def is_bookable_at(self, moment) -> bool:
         return self.is_open_at(moment) and self.places_left > 0
+
+    def state_at(self, moment) -> str:
+        """ "open", "full" or "closed", as pickers and the slots board show it."""
+        if not self.is_open_at(moment):
+            return "closed"
+        return "open" if self.places_left > 0 else "full"

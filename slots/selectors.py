@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -7,23 +7,23 @@ from django.utils import timezone
 from slots.models import DeliverySlot
 
 
-def slots_upcoming(*, now=None, days: int | None = None) -> QuerySet[DeliverySlot]:
+def slots_upcoming(*, now: datetime | None = None, days: int | None = None) -> QuerySet[DeliverySlot]:
     """Slots that start within the horizon, full and closed ones included (the page shows them disabled)."""
     now = now or timezone.now()
     days = settings.SLOT_HORIZON_DAYS if days is None else days
     return DeliverySlot.objects.filter(start__gte=now, start__lt=now + timedelta(days=days)).order_by("start")
 
 
-def slot_get(*, slot_id) -> DeliverySlot | None:
+def slot_get(*, slot_id: int) -> DeliverySlot | None:
     return DeliverySlot.objects.filter(pk=slot_id).first()
 
 
-def slot_version(*, slot_id) -> int:
+def slot_version(*, slot_id: int) -> int:
     """The slot's row version; 0 when it no longer exists."""
     return DeliverySlot.objects.filter(pk=slot_id).values_list("version", flat=True).first() or 0
 
 
-def slots_in_progress(*, now=None, ahead: int = 2) -> set[int]:
+def slots_in_progress(*, now: datetime | None = None, ahead: int = 2) -> set[int]:
     """The slot whose window is open or next to open, and the one after it: the boards show their
     orders in full (and those of any slot already past, still being worked on)."""
     now = now or timezone.now()

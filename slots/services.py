@@ -1,6 +1,6 @@
 """Every change to delivery slots. Only the orders service takes and returns places."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from slots.errors import CapacityBelowReserved, SlotClosed, SlotFull, SlotNotFound
 from slots.models import DeliverySlot, SlotRule
-from slots.signals import slot_changed
+from slots.signals import slot_changed, slot_close_due
 
 
 def _changed(slot_id: int) -> None:
@@ -74,7 +74,7 @@ def slot_set_closed(*, slot_id: int, closed: bool, by_owner: bool = True) -> boo
     return bool(updated)
 
 
-def _window(rule: SlotRule, day) -> tuple[datetime, datetime, datetime]:
+def _window(rule: SlotRule, day: date) -> tuple[datetime, datetime, datetime]:
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(day, rule.start), tz)
     end = timezone.make_aware(datetime.combine(day, rule.end), tz)
@@ -134,12 +134,8 @@ CLOSE_LEAD = timedelta(seconds=90)
 
 
 def _schedule_close(slot_id: int, cutoff: datetime) -> None:
-    from slots.tasks import slot_close_at_cutoff
-
-    def enqueue() -> None:
-        slot_close_at_cutoff.apply_async((slot_id,), eta=cutoff)
-
-    transaction.on_commit(enqueue, robust=True)
+    """Ask for the slot's close task; ``slots/tasks.py`` queues it after commit."""
+    slot_close_due.send(sender=DeliverySlot, slot_id=slot_id, cutoff=cutoff)
 
 
 def slot_schedule_closing(*, slot_id: int, cutoff: datetime, now: datetime | None = None) -> bool:
@@ -188,7 +184,9 @@ def slot_set_times(*, slot_id: int, **times: datetime) -> None:
 
 
 @transaction.atomic
-def slot_create(*, start: datetime, end: datetime, capacity: int, order_cutoff: datetime, rule=None) -> DeliverySlot:
+def slot_create(
+    *, start: datetime, end: datetime, capacity: int, order_cutoff: datetime, rule: SlotRule | None = None
+) -> DeliverySlot:
     """A slot made by hand (admin) rather than from the weekly rules."""
     slot = DeliverySlot.objects.create(
         start=start, end=end, capacity=capacity, order_cutoff=order_cutoff, rule=rule, owner_edited=True

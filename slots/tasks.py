@@ -1,10 +1,20 @@
-"""Celery entry points of the slots app: each takes ids, calls a service and is safe to run twice."""
+"""Celery entry points of the slots app, and the receiver that schedules them.
+
+Each task takes ids, calls a service and is safe to run twice. Services never import this module: they
+send ``slot_close_due``, and the receiver below queues the close task after commit.
+"""
+
+from datetime import datetime
+from typing import Any
 
 from celery import shared_task
+from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from slots import services
 from slots.models import DeliverySlot
+from slots.signals import slot_close_due
 
 
 @shared_task(acks_late=True)
@@ -27,3 +37,8 @@ def slot_close_at_cutoff(self, slot_id: int) -> bool:
 @shared_task(acks_late=True)
 def slots_sweep_job() -> tuple[int, int]:
     return services.slots_sweep()
+
+
+@receiver(slot_close_due, dispatch_uid="slots.queue_close")
+def queue_close(sender: Any, slot_id: int, cutoff: datetime, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: slot_close_at_cutoff.apply_async((slot_id,), eta=cutoff), robust=True)

@@ -29,7 +29,7 @@ def slot_board_action(request, slot_id: int, action: str):
         if action == "capacity":
             form = CapacityForm(request.POST)
             if not form.is_valid():
-                raise SlotError(form.errors["capacity"][0])
+                raise SlotError(str(form.errors["capacity"][0]))
             services.slot_set_capacity(slot_id=slot_id, capacity=form.cleaned_data["capacity"])
         else:
             services.slot_set_closed(slot_id=slot_id, closed=action == "close")

@@ -3,6 +3,8 @@ import uuid
 
 import pytest
 
+from chefshop.statemachine import Actor
+from deliveries import services as delivery_services
 from orders import services as order_services
 from tests.factories import CartLineFactory, DeliverySlotFactory, UserFactory
 
@@ -44,6 +46,23 @@ def place_order(slot, *, cart=None, user=None, token=None, **contact):
         idempotency_key=uuid.uuid4(),
         user=user,
         owner_token=token or cart.token,
+    )
+
+
+def kitchen(order, step: str):
+    """The kitchen takes ``step`` ("start" or "prepped") on the order as it is now."""
+    return order_services.order_transition(order=order, step=step, version=order.version, by=Actor.OWNER)
+
+
+def cook(order):
+    """Start prepping and mark prepped: the order's delivery is created."""
+    return kitchen(kitchen(order, "start"), "prepped")
+
+
+def drive(delivery, step: str, **extra):
+    """The delivery's driver takes ``step`` ("start", "delivered", "failed") on it as it is now."""
+    return delivery_services.delivery_step(
+        delivery=delivery, step=step, version=delivery.version, by=Actor.DRIVER, **extra
     )
 
 

@@ -96,13 +96,13 @@ def test_admin_adds_a_slot_through_the_service(admin_client):
 
 
 def test_admin_resend_action(admin_client, slot, monkeypatch, django_capture_on_commit_callbacks):
-    from orders import notifications
+    from orders import tasks
 
     order = place_order(slot)
     ids = sorted(order.notifications.values_list("pk", flat=True))
     order.notifications.update(state="sent")
     queued = []
-    monkeypatch.setattr(notifications, "enqueue", queued.append)
+    monkeypatch.setattr(tasks.send_notification, "delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             reverse("admin:orders_notification_changelist"), {"action": "resend", "_selected_action": ids}

@@ -12,10 +12,9 @@ from playwright.sync_api import expect
 from catalog.models import MenuItem
 from deliveries import services as delivery_services
 from deliveries.models import Delivery
-from orders import services as order_services
 from slots import services as slot_services
 from tests.browser.conftest import add_to_cart, off_loop
-from tests.conftest import place_order
+from tests.conftest import cook, place_order
 from tests.factories import DeliverySlotFactory, DriverFactory, MenuItemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,7 +96,7 @@ def test_sixty_changes_in_a_row_end_on_the_last_value_on_every_picker(daphne_ser
 
 def _prepped(slot, name):
     order = place_order(slot, name=name)
-    order = order_services.order_mark_prepped(order=order_services.order_start_prepping(order=order))
+    order = cook(order)
     return Delivery.objects.get(order=order)
 
 
@@ -158,6 +157,6 @@ def test_a_new_order_is_inserted_on_an_open_kitchen_board_without_replacing_the_
     assert card.evaluate("el => el.keptAcrossPushes === true")
 
     # and when the kitchen finishes the first, only that card leaves
-    off_loop(lambda: order_services.order_mark_prepped(order=order_services.order_start_prepping(order=first)))
+    off_loop(cook, first)
     expect(page.locator(f"#kitchen-order-{first.public_id}")).to_have_count(0, timeout=FAST)
     expect(page.locator(f"#kitchen-order-{second.public_id}")).to_be_visible()

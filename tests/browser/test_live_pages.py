@@ -7,10 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from orders import services as order_services
 from slots import services as slot_services
 from tests.browser.conftest import add_to_cart, fill_checkout, off_loop, order_in_browser, restart_redis
-from tests.conftest import place_order
+from tests.conftest import kitchen, place_order
 from tests.factories import DeliverySlotFactory, MenuItemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,10 +85,10 @@ def test_order_page_follows_the_order_live(daphne_server, new_page):
     from orders.models import Order
 
     order = Order.objects.get(public_id=public_id)
-    order = off_loop(order_services.order_start_prepping, order=order)
+    order = off_loop(kitchen, order, "start")
     expect(page.locator(".order-status")).to_contain_text("Being prepared", timeout=FAST)
     expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
-    off_loop(order_services.order_mark_prepped, order=order)
+    off_loop(kitchen, order, "prepped")
     expect(page.locator(".order-status")).to_contain_text("Ready for delivery", timeout=FAST)
     expect(page.locator(".timeline li")).to_have_count(4)
 

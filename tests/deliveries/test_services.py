@@ -2,13 +2,14 @@
 
 import pytest
 
+from chefshop.errors import IllegalTransition, StaleVersion
+from chefshop.statemachine import Actor
 from deliveries import services
 from deliveries.models import Delivery
 from orders import services as order_services
-from orders.errors import IllegalTransition, StaleVersion
 from orders.models import Order
 from slots.models import DeliverySlot
-from tests.conftest import place_order
+from tests.conftest import drive, kitchen, place_order
 from tests.factories import DriverFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +22,8 @@ def _reserved(slot) -> int:
 
 def _prepped(slot) -> Order:
     order = place_order(slot, notes="Leave at the door")
-    order = order_services.order_start_prepping(order=order)
-    return order_services.order_mark_prepped(order=order)
+    order = kitchen(order, "start")
+    return kitchen(order, "prepped")
 
 
 def test_prepped_creates_one_pending_delivery_in_the_same_transaction(slot):
@@ -38,19 +39,19 @@ def test_the_whole_chain_to_delivered(slot):
     driver = DriverFactory()
     order = place_order(slot)
     assert _reserved(slot) == 1
-    order = order_services.order_start_prepping(order=order)
+    order = kitchen(order, "start")
     assert _reserved(slot) == 1
-    order = order_services.order_mark_prepped(order=order)
+    order = kitchen(order, "prepped")
     delivery = Delivery.objects.get(order=order)
     assert _reserved(slot) == 1
     # when: assigned, out, delivered
     delivery = services.delivery_assign(delivery=delivery, driver=driver, version=delivery.version)
     assert delivery.trip["name"] == order.name and delivery.trip["items"]
     assert _reserved(slot) == 1
-    delivery = services.delivery_start(delivery=delivery, version=delivery.version)
+    delivery = drive(delivery, "start")
     assert Order.objects.get(pk=order.pk).status == S.OUT_FOR_DELIVERY
     assert _reserved(slot) == 1
-    delivery = services.delivery_complete(delivery=delivery, version=delivery.version)
+    delivery = drive(delivery, "delivered")
     # then
     assert Order.objects.get(pk=order.pk).status == S.DELIVERED
     assert _reserved(slot) == 0
@@ -66,10 +67,10 @@ def test_failed_delivery_returns_the_place_with_its_reason(slot):
     driver = DriverFactory()
     delivery = Delivery.objects.get(order=_prepped(slot))
     delivery = services.delivery_assign(delivery=delivery, driver=driver, version=delivery.version)
-    delivery = services.delivery_start(delivery=delivery, version=delivery.version)
+    delivery = drive(delivery, "start")
     with pytest.raises(IllegalTransition):
-        services.delivery_fail(delivery=delivery, version=delivery.version, reason="   ")
-    delivery = services.delivery_fail(delivery=delivery, version=delivery.version, reason="Nobody home")
+        drive(delivery, "failed", reason="   ")
+    delivery = drive(delivery, "failed", reason="Nobody home")
     assert delivery.failure_reason == "Nobody home"
     assert Order.objects.get(pk=delivery.order_id).status == S.FAILED
     assert _reserved(slot) == 0
@@ -77,7 +78,7 @@ def test_failed_delivery_returns_the_place_with_its_reason(slot):
 
 def test_cancel_before_prepping_returns_the_place_and_makes_no_delivery(slot):
     order = place_order(slot)
-    order_services.order_cancel(order=order)
+    order_services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
     assert _reserved(slot) == 0
     assert not Delivery.objects.exists()
 
@@ -93,7 +94,7 @@ def test_reassign_and_stale_clicks(slot):
     delivery = services.delivery_assign(delivery=delivery, driver=second, version=delivery.version)
     assert delivery.driver == second
     with pytest.raises(IllegalTransition):
-        services.delivery_complete(delivery=delivery, version=delivery.version)
+        drive(delivery, "delivered")
 
 
 def test_inactive_driver_cannot_be_assigned(slot):

@@ -5,10 +5,9 @@ from django.test import Client
 
 from deliveries import services
 from deliveries.models import Delivery
-from orders import services as order_services
 from orders.models import Order
 from slots.models import DeliverySlot
-from tests.conftest import place_order
+from tests.conftest import cook, drive, place_order
 from tests.factories import DriverFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +27,7 @@ def owner(staff):
 
 def _prepped(slot) -> Order:
     order = place_order(slot, notes="Gate code 1234")
-    return order_services.order_mark_prepped(order=order_services.order_start_prepping(order=order))
+    return cook(order)
 
 
 def test_login_sends_each_role_home(db):
@@ -52,6 +51,23 @@ def test_kitchen_board_flow(owner, slot):
     assert response.status_code == 409
     assert "Someone else changed" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == Order.Status.PREPPING
+
+
+def test_a_step_without_a_version_is_a_400_with_the_fresh_card(owner, slot):
+    order = place_order(slot)
+    kitchen_url = f"/owner/kitchen/orders/{order.public_id}/start/"
+    response = owner.post(kitchen_url, {}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "missing the version" in response.content.decode()
+    assert "Start prepping" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == Order.Status.CONFIRMED
+    driver = DriverFactory()
+    delivery = Delivery.objects.get(order=cook(Order.objects.get(pk=order.pk)))
+    response = owner.post(f"/owner/dispatch/{delivery.pk}/assign/", {"driver": driver.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "missing the version" in response.content.decode()
+    services.delivery_assign(delivery=delivery, driver=driver, version=delivery.version)
+    response = _client(driver.user).post(f"/driver/deliveries/{delivery.pk}/start/", {}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "missing the version" in response.content.decode()
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.ASSIGNED
 
 
 def test_dispatch_and_driver_flow(owner, slot):
@@ -85,7 +101,7 @@ def test_driver_failure_needs_a_reason(slot):
     driver = DriverFactory()
     delivery = Delivery.objects.get(order=_prepped(slot))
     delivery = services.delivery_assign(delivery=delivery, driver=driver, version=delivery.version)
-    delivery = services.delivery_start(delivery=delivery, version=delivery.version)
+    delivery = drive(delivery, "start")
     phone = _client(driver.user)
     url = f"/driver/deliveries/{delivery.pk}/failed/"
     response = phone.post(url, {"version": delivery.version, "reason": ""}, HTTP_HX_REQUEST="true")

@@ -53,9 +53,10 @@ def test_undo_in_time_never_reaches_the_kitchen(settings, processes, mail_dir):
     processes("worker")
     slot = DeliverySlotFactory(capacity=3)
     order = place_order(slot)
+    from chefshop.statemachine import Actor
     from orders.services import order_cancel
 
-    order_cancel(order=order)
+    order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
     time.sleep(4.5)  # the window's task runs and finds nothing to confirm
     assert _status(order) == Order.Status.CANCELLED
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0

@@ -18,11 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chefshop.asgi import application
-from orders import services as order_services
 from orders.shopper import SESSION_KEY
 from slots import live as slots_live
 from slots import services as slot_services
-from tests.conftest import place_order
+from tests.conftest import cook, kitchen, place_order
 from tests.factories import CartFactory, CartLineFactory, DeliverySlotFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -121,7 +120,7 @@ def test_order_topic_is_only_for_its_customer(slot, committed):
         card_id = f"order-{order.public_id}"
         assert "Confirmed" in cards(await ws.receive_from(timeout=5))[card_id]["html"]
         # when: the kitchen starts on it
-        await committed(lambda: order_services.order_start_prepping(order=order))
+        await committed(lambda: kitchen(order, "start"))
         # then
         assert "Being prepared" in cards(await ws.receive_from(timeout=5))[card_id]["html"]
         await ws.disconnect()
@@ -170,7 +169,7 @@ def test_owner_and_driver_topics_need_the_role(slot):
 
     driver, other = DriverFactory(), DriverFactory()
     order = place_order(slot)
-    order = order_services.order_mark_prepped(order=order_services.order_start_prepping(order=order))
+    order = cook(order)
     delivery = Delivery.objects.get(order=order)
     delivery_assign(delivery=delivery, driver=driver, version=delivery.version)
 

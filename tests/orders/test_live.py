@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 
 from chefshop import live
-from orders import live as orders_live  # noqa: F401 - registers the kitchen topic
-from orders import services as order_services
+from orders import live as orders_live
 from slots import services as slot_services
-from tests.conftest import place_order
+from tests.conftest import cook, kitchen, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +21,7 @@ def test_a_slot_heading_grows_with_its_orders_and_with_the_slot_itself(slot):
     order = place_order(slot)
     first = _heading(slot)
     # when: its order moves on, then the owner moves the slot's window
-    order_services.order_start_prepping(order=order)
+    kitchen(order, "start")
     second = _heading(slot)
     slot_services.slot_set_times(slot_id=slot.pk, start=slot.start + timedelta(minutes=30))
     third = _heading(slot)
@@ -32,7 +31,7 @@ def test_a_slot_heading_grows_with_its_orders_and_with_the_slot_itself(slot):
 
 def test_an_order_leaving_the_kitchen_is_a_removal_with_its_newest_version(slot):
     order = place_order(slot)
-    order = order_services.order_mark_prepped(order=order_services.order_start_prepping(order=order))
+    order = cook(order)
     cards = {card.id: card for card in orders_live.kitchen_cards([f"order:{order.pk}"])}
     card = cards[f"kitchen-order-{order.public_id}"]
     assert card.html is None and card.version == order.version

@@ -5,12 +5,14 @@ import pytest
 from django.test import override_settings
 
 from catalog.models import MenuItem
+from chefshop.errors import IllegalTransition, StaleVersion
+from chefshop.statemachine import Actor
 from orders import services
-from orders.errors import CartError, EmptyCart, IllegalTransition, ItemUnavailable, StaleVersion
+from orders.errors import CartError, EmptyCart, ItemUnavailable
 from orders.models import Cart, CartLine, Order, OrderEvent
 from slots.errors import SlotFull
 from slots.models import DeliverySlot
-from tests.conftest import make_contact, place_order
+from tests.conftest import cook, kitchen, make_contact, place_order
 from tests.factories import CartFactory, CartLineFactory, DeliverySlotFactory, MenuItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +98,7 @@ def test_same_idempotency_key_makes_one_order(slot):
 
 def test_cancel_gives_the_place_back(slot):
     order = place_order(slot)
-    services.order_cancel(order=order)
+    services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
     order.refresh_from_db()
     assert order.status == S.CANCELLED
     assert _reserved(slot) == 0
@@ -105,12 +107,14 @@ def test_cancel_gives_the_place_back(slot):
 
 def test_kitchen_transitions_and_illegal_moves(slot):
     order = place_order(slot)
-    order = services.order_start_prepping(order=order)
+    order = kitchen(order, "start")
+    with pytest.raises(IllegalTransition, match="can no longer be cancelled"):
+        services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
     with pytest.raises(IllegalTransition):
-        services.order_cancel(order=order)
-    with pytest.raises(IllegalTransition):
-        services.order_transition(order=order, to_status=S.DELIVERED)
-    order = services.order_mark_prepped(order=order)
+        services.order_transition(order=order, step="delivered", version=order.version, by=Actor.SYSTEM)
+    with pytest.raises(IllegalTransition):  # the kitchen's step, but not the customer's
+        services.order_transition(order=order, step="prepped", version=order.version, by=Actor.CUSTOMER)
+    order = kitchen(order, "prepped")
     assert order.status == S.PREPPED
     assert _reserved(slot) == 1  # still being worked on
     assert list(OrderEvent.objects.filter(order=order).values_list("to_status", flat=True)) == [
@@ -123,10 +127,10 @@ def test_kitchen_transitions_and_illegal_moves(slot):
 
 def test_finishing_the_delivery_returns_the_place(slot):
     order = place_order(slot)
-    for step in (S.PREPPING, S.PREPPED, S.OUT_FOR_DELIVERY):
-        order = services.order_transition(order=order, to_status=step)
+    order = cook(order)
+    order = services.order_transition(order=order, step="out", version=order.version, by=Actor.SYSTEM)
     assert _reserved(slot) == 1
-    services.order_transition(order=order, to_status=S.DELIVERED)
+    services.order_transition(order=order, step="delivered", version=order.version, by=Actor.SYSTEM)
     assert _reserved(slot) == 0
 
 
@@ -134,10 +138,10 @@ def test_stale_version_is_a_conflict_not_an_overwrite(slot):
     # given: two people loaded the order at version v
     order = place_order(slot)
     seen = order.version
-    services.order_start_prepping(order=Order.objects.get(pk=order.pk), version=seen)
+    kitchen(Order.objects.get(pk=order.pk), "start")
     # when / then: the second acts on what it saw
     with pytest.raises(StaleVersion) as caught:
-        services.order_cancel(order=order, version=seen, by_customer=False)
+        services.order_cancel(order=order, version=seen, by=Actor.OWNER)
     assert caught.value.current.status == S.PREPPING
     assert _reserved(slot) == 1
 

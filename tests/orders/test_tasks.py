@@ -7,6 +7,7 @@ from celery.exceptions import Retry
 from django.core import mail
 
 from orders import notifications, tasks
+from orders.machine import ORDER_MACHINE
 from orders.models import Notification, Order
 from tests.conftest import place_order
 
@@ -32,9 +33,10 @@ def test_confirm_after_undo_twice_confirms_once(slot, settings):
 def test_confirm_sweep_twice_confirms_once_and_leaves_undone_orders(slot, settings):
     settings.ORDER_UNDO_SECONDS = 20
     due, fresh, undone = place_order(slot), place_order(slot), place_order(slot)
+    from chefshop.statemachine import Actor
     from orders.services import order_cancel
 
-    order_cancel(order=undone)
+    order_cancel(order=undone, version=undone.version, by=Actor.CUSTOMER)
     for order in (due, undone):
         _age(order, 60)
     assert tasks.orders_confirm_sweep_job.apply().get() == 1
@@ -78,12 +80,12 @@ def test_sweep_requeues_old_pending_rows(slot, monkeypatch):
     order = place_order(slot)
     Notification.objects.filter(order=order).update(created_at=order.placed_at - timedelta(minutes=5))
     queued = []
-    monkeypatch.setattr(notifications, "enqueue", queued.append)
+    monkeypatch.setattr(tasks.send_notification, "delay", queued.append)
     assert tasks.notifications_sweep_job.apply().get() == 2
     assert sorted(queued) == sorted(order.notifications.values_list("pk", flat=True))
 
 
 def test_one_row_per_order_and_kind(slot):
     order = place_order(slot)
-    notifications.notify_status(order, Order.Status.CONFIRMED)  # a second "confirmed" writes nothing
+    notifications.write_for_step(order, ORDER_MACHINE.step("confirm"))  # a second "confirmed" writes nothing
     assert order.notifications.count() == 2

@@ -197,8 +197,20 @@ def test_cancel_with_stale_version_shows_the_current_state(client, item, slot):
     _add(client, item)
     client.post("/checkout/", _form(slot))
     order = Order.objects.get()
-    response = client.post(f"/orders/{order.public_id}/cancel/", {"version": order.version - 1}, follow=True)
-    assert "changed meanwhile" in response.content.decode()
+    response = client.post(f"/orders/{order.public_id}/cancel/", {"version": order.version - 1})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else changed this order first" in page and "Cancel order" in page  # the fresh state
+    assert Order.objects.get().status == Order.Status.CONFIRMED
+
+
+def test_cancel_without_a_version_is_refused_not_applied(client, item, slot):
+    _add(client, item)
+    client.post("/checkout/", _form(slot))
+    order = Order.objects.get()
+    response = client.post(f"/orders/{order.public_id}/cancel/", {})
+    assert response.status_code == 400
+    assert "missing the version" in response.content.decode()
     assert Order.objects.get().status == Order.Status.CONFIRMED
 
 

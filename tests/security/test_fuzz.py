@@ -9,11 +9,10 @@ from hypothesis import strategies as st
 
 from deliveries import services as delivery_services
 from deliveries.models import Delivery
-from orders import services as order_services
 from orders.models import CartLine, Order
 from orders.shopper import SESSION_KEY
 from slots.models import DeliverySlot
-from tests.conftest import place_order
+from tests.conftest import cook, drive, place_order
 from tests.factories import CartFactory, DeliverySlotFactory, DriverFactory, MenuItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,10 +93,10 @@ def test_cart_quantities(item, quantity, path):
 def out_for_delivery(db):
     driver = DriverFactory()
     order = place_order(DeliverySlotFactory(capacity=500))
-    order = order_services.order_mark_prepped(order=order_services.order_start_prepping(order=order))
+    order = cook(order)
     delivery = Delivery.objects.get(order=order)
     delivery = delivery_services.delivery_assign(delivery=delivery, driver=driver, version=delivery.version)
-    return driver, delivery_services.delivery_start(delivery=delivery, version=delivery.version)
+    return driver, drive(delivery, "start")
 
 
 @settings(FUZZ, max_examples=200)

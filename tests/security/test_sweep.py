@@ -13,10 +13,9 @@ from django.test import Client
 from chefshop.asgi import application
 from deliveries import services as delivery_services
 from deliveries.models import Delivery
-from orders import services as order_services
 from orders.shopper import SESSION_KEY
 from tests.browser.conftest import ROOT
-from tests.conftest import place_order
+from tests.conftest import cook, place_order
 from tests.factories import CartLineFactory, DeliverySlotFactory, DriverFactory, UserFactory
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -29,7 +28,7 @@ def world():
     customer = UserFactory(username="customer-a")
     line = CartLineFactory()
     order = place_order(slot, cart=line.cart, user=customer, token=line.cart.token)
-    order = order_services.order_mark_prepped(order=order_services.order_start_prepping(order=order))
+    order = cook(order)
     delivery = Delivery.objects.get(order=order)
     driver_a, driver_b = DriverFactory(), DriverFactory()
     delivery = delivery_services.delivery_assign(delivery=delivery, driver=driver_a, version=delivery.version)

@@ -1,0 +1,55 @@
+"""The order's state machine, declared once. Services, pages, admin and tests all read this table;
+adding a state means a row here and the code that handles its effects."""
+
+from enum import StrEnum
+
+from chefshop.statemachine import START, Actor, Machine, step
+from orders.models import Order
+
+S = Order.Status
+CUSTOMER, OWNER, SYSTEM = Actor.CUSTOMER, Actor.OWNER, Actor.SYSTEM
+
+
+class Effect(StrEnum):
+    """What a step does besides writing the order's timeline (which every step does)."""
+
+    TAKES_PLACE = "takes a place in the slot"
+    RETURNS_PLACE = "gives the slot place back"
+    STARTS_UNDO_TIMER = "starts the job that ends the undo window"
+    STAMPS_CONFIRMED = "stamps confirmed_at"
+    EMAILS_CUSTOMER = "emails the customer"
+    EMAILS_SHOP = "emails the shop"
+
+
+E = Effect
+ENDS_WORK = [E.RETURNS_PLACE, E.EMAILS_CUSTOMER]  # the slot stops counting the order; its customer hears why
+
+# fmt: off
+ORDER_MACHINE = Machine(S, [
+    #    name           from                          to                   who         label (timeline, admin)
+    step("place",       [START],                      S.RECEIVED,         [CUSTOMER], "Order placed",
+         effects=[E.TAKES_PLACE, E.STARTS_UNDO_TIMER]),
+    step("confirm",     [S.RECEIVED],                 S.CONFIRMED,        [SYSTEM],   "Undo window ended",
+         effects=[E.STAMPS_CONFIRMED, E.EMAILS_CUSTOMER, E.EMAILS_SHOP]),
+    step("undo",        [S.RECEIVED],                 S.CANCELLED,        [CUSTOMER], "Undone by the customer",
+         button="Undo order", board="order", effects=ENDS_WORK),
+    step("cancel",      [S.CONFIRMED],                S.CANCELLED,        [CUSTOMER], "Cancelled by the customer",
+         button="Cancel order", board="order", effects=ENDS_WORK),
+    step("shop_cancel", [S.RECEIVED, S.CONFIRMED],    S.CANCELLED,        [OWNER],    "Cancelled by the shop",
+         button="Cancel selected orders (gives the slot places back)", board="admin", effects=ENDS_WORK),
+    step("start",       [S.CONFIRMED],                S.PREPPING,         [OWNER],    "Prepping started",
+         button="Start prepping", board="kitchen"),
+    step("prepped",     [S.PREPPING],                 S.PREPPED,          [OWNER],    "Prepped",
+         button="Prepped", board="kitchen"),
+    # From here the delivery takes the order along (deliveries/machine.py, effect ORDER_FOLLOWS).
+    step("out",         [S.PREPPED],                  S.OUT_FOR_DELIVERY, [SYSTEM],   "Out for delivery",
+         effects=[E.EMAILS_CUSTOMER]),
+    step("delivered",   [S.OUT_FOR_DELIVERY],         S.DELIVERED,        [SYSTEM],   "Delivered",
+         effects=ENDS_WORK),
+    step("failed",      [S.OUT_FOR_DELIVERY],         S.FAILED,           [SYSTEM],   "Delivery failed",
+         effects=ENDS_WORK),
+])
+# fmt: on
+
+# The orders the kitchen works on: the ones its board has a step for.
+KITCHEN_STATUSES = ORDER_MACHINE.shown_on("kitchen")
