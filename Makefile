@@ -34,12 +34,16 @@ chromium:
 services:
 	@scripts/services.sh --start
 
-test: install chromium services
+test: lint chromium services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The plan, checked by machine: style and bug risks, formatting, layers (pyproject.toml's import-linter
+# contracts) and types. `make test` runs it first, so a crossed layer or a type error fails CI.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # Not part of `make test`: these take minutes, and soak restarts the machine's PostgreSQL and Redis.
 bench: install services
