@@ -118,8 +118,9 @@ REDIS_START = [
 ]
 
 
-def restart_redis() -> None:
-    """Shut the local Redis down (dropping every connection) and start it again."""
+def restart_redis(down_for: float = 0) -> None:
+    """Shut the local Redis down (dropping every connection), keep it down ``down_for`` seconds, and
+    start it again."""
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL)
@@ -134,6 +135,7 @@ def restart_redis() -> None:
             time.sleep(0.1)
         except redis.ConnectionError:
             break
+    time.sleep(down_for)
     subprocess.run(REDIS_START, check=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

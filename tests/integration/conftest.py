@@ -1,6 +1,8 @@
 """Real Celery worker and beat processes against the test database and the real Redis."""
 
+import configparser
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -23,13 +25,33 @@ def wait_for(predicate, timeout: float, interval: float = 0.1, message: str = "c
     raise AssertionError(f"{message} not met within {timeout}s")
 
 
+def supervised_command(program: str) -> list[str]:
+    """The command line ``supervisord.conf`` runs for ``program``, so a test starts it the way `make run` does."""
+    config = configparser.RawConfigParser()
+    config.read(ROOT / "supervisord.conf")
+    command = config.get(f"program:{program}", "command").replace("%(here)s", str(ROOT))
+    return shlex.split(command)
+
+
 class CeleryProcess:
     def __init__(self, kind: str, env: dict[str, str], log: Path):
         self.kind, self.env, self.log = kind, env, log
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        args = {
+        if self.kind in ("worker-as-run", "beat-as-run"):
+            command = supervised_command(self.kind.removesuffix("-as-run"))
+        else:
+            command = [sys.executable, "-m", "celery", "-A", "chefshop", *self._args()]
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        if self.kind.startswith("worker"):
+            wait_for(lambda: b"ready." in self.log.read_bytes(), 30, message="worker ready")
+
+    def _args(self) -> list[str]:
+        return {
             "worker": [
                 "worker",
                 "--pool",
@@ -43,17 +65,6 @@ class CeleryProcess:
             ],
             "beat": ["beat", "--loglevel", "INFO", "--schedule", str(self.log.with_suffix(".schedule"))],
         }[self.kind]
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "chefshop", *args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        if self.kind == "worker":
-            wait_for(lambda: b"ready." in self.log.read_bytes(), 30, message="worker ready")
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no goodbye, no acknowledgement."""

@@ -1,0 +1,35 @@
+"""The worker, started the way `make run` starts it, rides out a Redis restart and runs tasks afterwards."""
+
+import time
+
+import pytest
+
+from orders.models import Order
+from tests.browser.conftest import restart_redis
+from tests.conftest import place_order
+from tests.factories import DeliverySlotFactory
+from tests.integration.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _status(order) -> str:
+    return Order.objects.get(pk=order.pk).status
+
+
+@pytest.mark.parametrize("down_for", [0, 6])
+def test_worker_survives_a_redis_restart_and_runs_tasks_afterwards(settings, processes, down_for):
+    # given: the worker as supervisord runs it, idle and connected
+    settings.ORDER_UNDO_SECONDS = 2
+    worker = processes("worker-as-run")
+    time.sleep(1)
+    # when: Redis goes away and comes back
+    restart_redis(down_for=down_for)
+    time.sleep(3)
+    # then: the worker is still the same process, reconnected without an error on the way, and it takes new work
+    log = worker.log.read_text()
+    assert worker.process.poll() is None, log[-3000:]
+    assert "Traceback" not in log and "Error on" not in log, log[-3000:]
+    order = place_order(DeliverySlotFactory(capacity=3))
+    wait_for(lambda: _status(order) == Order.Status.CONFIRMED, 30, message="order confirmed after the restart")
+    assert worker.process.poll() is None
