@@ -39,6 +39,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from chefshop.outage import OUTAGE_ERRORS
+
 logger = logging.getLogger(__name__)
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,99}$")
@@ -487,17 +489,23 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
         self.group: str | None = None
         self.hub: Hub | None = None
         self.waiting: list[str] | None = None
+        self.accepted = False
         self.sending: set[asyncio.Future[None]] = set()
 
     async def connect(self) -> None:
         kwargs = self.scope.get("url_route", {}).get("kwargs", {})
         viewer = SimpleNamespace(user=self.scope.get("user"), session=self.scope.get("session"))
-        group = await database_sync_to_async(self.topic.authorize)(viewer, kwargs)
+        try:
+            group = await database_sync_to_async(self.topic.authorize)(viewer, kwargs)
+        except OUTAGE_ERRORS:
+            await self._try_again_later()
+            return
         if group is None:
             await self.close(code=4403)  # before accept: the handshake is refused with 403
             return
         self.group = check_group(group)
         await self.accept()
+        self.accepted = True
         self.hub = get_hub()
         # Pushes that come while the snapshot is read wait for it: the page gets the whole regions first,
         # then what changed since, in order (and never a snapshot older than a card it already shows).
@@ -505,12 +513,23 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
         try:
             await self.hub.join(self, self.topic, self.group)
             await self.send(text_data=await self.hub.snapshot(self.group))
+        except OUTAGE_ERRORS:
+            await self.hub.leave(self, self.group)
+            await self._try_again_later()
+            return
         except BaseException:
             await self.hub.leave(self, self.group)  # a failed or cancelled connect leaves nothing behind
             raise
         waiting, self.waiting = self.waiting, None
         for text in waiting:
             await self.send(text_data=text)
+
+    async def _try_again_later(self) -> None:
+        """The database is away: close with 1013 ("try again later"), on which the page reconnects."""
+        logger.warning("live: database unavailable, %s socket told to try again later", self.topic.name)
+        if not self.accepted:
+            await self.accept()
+        await self.close(code=1013)
 
     async def disconnect(self, code: int) -> None:
         if self.hub is not None and self.group is not None:

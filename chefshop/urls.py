@@ -14,3 +14,5 @@ urlpatterns = [
     path("", include("deliveries.urls")),
     path("", include("catalog.urls")),
 ]
+
+handler500 = "chefshop.outage.server_error"

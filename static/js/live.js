@@ -317,6 +317,17 @@
     }, backoff(attempt));
   });
 
+  // The database is away for a moment (503): say so above the page, keep every card as it is.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var alert = document.getElementById("page-alert");
+    if (xhr && xhr.status === 503 && alert) alert.innerHTML = xhr.responseText;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var alert = document.getElementById("page-alert");
+    if (event.detail.successful && alert) alert.innerHTML = "";
+  });
+
   // The reply to a click is the card as it is now: never swap it over a newer pushed version.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;

@@ -1,5 +1,6 @@
 """A real daphne serving the test database, and headless Chromium driven by Playwright."""
 
+import contextlib
 import os
 import re
 import socket
@@ -116,6 +117,37 @@ REDIS_START = [
     "--appendonly",
     "no",
 ]
+
+
+def _postgres(action: str) -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(
+        [
+            "pg_ctlcluster",
+            "--skip-systemctl-redirect",
+            version,
+            "main",
+            action,
+            *(["-m", "fast"] if action == "stop" else []),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+@contextlib.contextmanager
+def postgres_stopped():
+    """PostgreSQL is down inside the block (every connection dropped) and up again after it; this
+    process's own connections are closed so they reconnect."""
+    from django.db import connections
+
+    _postgres("stop")
+    try:
+        yield
+    finally:
+        _postgres("start")
+        for connection in connections.all():
+            connection.close()
 
 
 def restart_redis(down_for: float = 0) -> None:

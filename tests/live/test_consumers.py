@@ -5,6 +5,7 @@ calls close old connections as they would in daphne, which a test-wide transacti
 """
 
 import asyncio
+import dataclasses
 import json
 from datetime import timedelta
 from unittest import mock
@@ -229,3 +230,25 @@ def test_a_page_with_nothing_to_show_stays_connected(committed):
         await ws.disconnect()
 
     scenario()
+
+
+def test_a_database_outage_closes_the_socket_with_try_again_later(db):
+    """While PostgreSQL is away, a page's socket is closed with 1013, on which the page reconnects."""
+    from django.db import OperationalError
+
+    from chefshop import live
+
+    def outage(viewer, kwargs):
+        raise OperationalError("connection refused")
+
+    with mock.patch.dict(live._topics, {"slots": dataclasses.replace(live._topics["slots"], authorize=outage)}):
+
+        @async_to_sync
+        async def scenario():
+            ws, connected = await _open("/ws/slots/", ORIGIN)
+            assert connected
+            closed = await ws.receive_output(timeout=5)
+            assert closed == {"type": "websocket.close", "code": 1013}
+            await ws.wait()
+
+        scenario()
