@@ -4,8 +4,9 @@ import time
 
 import pytest
 
+from chefshop.schedules import ensure_schedules
 from orders.models import Order
-from tests.browser.conftest import restart_redis
+from tests.browser.conftest import postgres_stopped, restart_redis
 from tests.conftest import place_order
 from tests.factories import DeliverySlotFactory
 from tests.integration.conftest import wait_for
@@ -33,3 +34,22 @@ def test_worker_survives_a_redis_restart_and_runs_tasks_afterwards(settings, pro
     order = place_order(DeliverySlotFactory(capacity=3))
     wait_for(lambda: _status(order) == Order.Status.CONFIRMED, 30, message="order confirmed after the restart")
     assert worker.process.poll() is None
+
+
+def test_worker_and_beat_ride_out_a_postgres_restart(settings, processes):
+    # given: worker and beat as supervisord runs them, beat sending the undo sweep every 2 s
+    ensure_schedules(every={"orders.tasks.orders_confirm_sweep_job": 2})
+    settings.ORDER_UNDO_SECONDS = 2
+    worker = processes("worker-as-run")
+    beat = processes("beat-as-run")
+    wait_for(lambda: beat.log.read_text().count("Sending due task") >= 1, 20, message="beat sends")
+    # when: PostgreSQL is away for five seconds
+    with postgres_stopped():
+        time.sleep(5)
+    sent_before = beat.log.read_text().count("orders_confirm_sweep_job")
+    # then: both are the same processes and back at work: beat keeps sending, the worker confirms orders
+    order = place_order(DeliverySlotFactory(capacity=3))
+    wait_for(lambda: _status(order) == Order.Status.CONFIRMED, 30, message="order confirmed after the restart")
+    wait_for(lambda: beat.log.read_text().count("orders_confirm_sweep_job") > sent_before, 20, message="beat sends")
+    for process in (worker, beat):
+        assert process.process.poll() is None, process.log.read_text()[-3000:]
