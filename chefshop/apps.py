@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class ChefshopConfig(AppConfig):
     name = "chefshop"
+
+    def ready(self) -> None:
+        from chefshop import receivers  # noqa: F401  (they connect themselves)

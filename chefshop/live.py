@@ -45,6 +45,11 @@ logger = logging.getLogger(__name__)
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,99}$")
 CHANGED_TYPE = "live.changed"
+# Every hub listens here for permissions that ended: keys "session:<key>" (that browser logged out) and
+# "user:<id>" (the user's rights changed: staff, active, driver). See ``revoke``.
+REVOKE_GROUP = "live.revoke"
+SIGNED_OUT = 4401  # the session ended: the page stops reconnecting and says so
+FORBIDDEN = 4403  # not (or no longer) allowed
 # The version of a removal whose row was deleted: newer than anything a page can show.
 GONE_FOR_GOOD = 2**53 - 1
 
@@ -257,6 +262,16 @@ def _flush_pending() -> None:
         publish_changes(changes)
 
 
+def revoke(*, session_key: str | None = None, user_id: int | None = None) -> None:
+    """After commit, close the open sockets of this browser session (logout), or re-check those of
+    this user against their topic's rules (rights changed): every web process closes the ones that
+    are no longer allowed within moments, and they cannot reconnect."""
+    keys = [f"session:{session_key}"] if session_key else []
+    keys += [f"user:{user_id}"] if user_id is not None else []
+    if keys:
+        notify(REVOKE_GROUP, *keys)
+
+
 def notify(group: str, *keys: Any) -> None:
     """After the current transaction commits, say that these keys of ``group`` changed.
 
@@ -357,11 +372,14 @@ class Hub:
         except Exception:  # noqa: BLE001 - Redis down: the digest keeps the page right until we can
             logger.warning("live: subscribe to %s failed; retrying", group)
 
+    def _unsubscribed(self) -> list[str]:
+        return [group for group in (REVOKE_GROUP, *self.members) if group not in self.subscribed]
+
     async def _receive_loop(self) -> None:
         while True:
             try:
                 await self._ensure_channel()
-                for group in [g for g in self.members if g not in self.subscribed]:
+                for group in self._unsubscribed():
                     await self._subscribe(group)
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
@@ -371,9 +389,23 @@ class Hub:
                 await asyncio.sleep(1)
                 continue
             group = message.get("group")
-            if group in self.members:
+            if group == REVOKE_GROUP:
+                await self._revoke(message.get("keys", ()))
+            elif group in self.members:
                 self.pending.setdefault(group, set()).update(message.get("keys", ()))
                 self.wake.set()
+
+    async def _revoke(self, keys: Iterable[str]) -> None:
+        sessions = {key.split(":", 1)[1] for key in keys if key.startswith("session:")}
+        users = {key.split(":", 1)[1] for key in keys if key.startswith("user:")}
+        for consumer in {consumer for members in self.members.values() for consumer in members}:
+            try:
+                if consumer.session_key in sessions:
+                    await consumer.end(SIGNED_OUT)
+                elif str(consumer.user_id) in users and not await consumer.still_allowed():
+                    await consumer.end(FORBIDDEN)
+            except Exception:
+                logger.warning("live: re-checking a socket failed", exc_info=True)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -434,7 +466,7 @@ class Hub:
         Returns the number of cards found out of date."""
         behind = 0
         if self.channel is not None:  # subscriptions that failed while Redis was away
-            for group in [g for g in self.members if g not in self.subscribed]:
+            for group in self._unsubscribed():
                 await self._subscribe(group)
         for group in list(self.members):
             chosen = self.topics.get(group)
@@ -491,6 +523,8 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
         self.waiting: list[str] | None = None
         self.accepted = False
         self.sending: set[asyncio.Future[None]] = set()
+        self.session_key: str | None = None
+        self.user_id: int | None = None
 
     async def connect(self) -> None:
         kwargs = self.scope.get("url_route", {}).get("kwargs", {})
@@ -501,9 +535,12 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
             await self._try_again_later()
             return
         if group is None:
-            await self.close(code=4403)  # before accept: the handshake is refused with 403
+            await self.close(code=FORBIDDEN)  # before accept: the handshake is refused with 403
             return
         self.group = check_group(group)
+        user, session = viewer.user, viewer.session
+        self.user_id = user.pk if user is not None and user.is_authenticated else None
+        self.session_key = session.session_key if session is not None else None
         await self.accept()
         self.accepted = True
         self.hub = get_hub()
@@ -530,6 +567,28 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
         if not self.accepted:
             await self.accept()
         await self.close(code=1013)
+
+    async def still_allowed(self) -> bool:
+        """The topic's own rules, asked again with the user as the database has them now."""
+        kwargs = self.scope.get("url_route", {}).get("kwargs", {})
+
+        def ask() -> bool:
+            from django.contrib.auth import get_user_model
+            from django.contrib.auth.models import AnonymousUser
+
+            found = get_user_model().objects.filter(pk=self.user_id).first() if self.user_id is not None else None
+            user = found or AnonymousUser()
+            viewer = SimpleNamespace(user=user, session=self.scope.get("session"))
+            return bool(self.topic.authorize(viewer, kwargs) == self.group)
+
+        return bool(await database_sync_to_async(ask)())
+
+    async def end(self, code: int) -> None:
+        """Close this socket for good: the page does not reconnect after these codes."""
+        logger.info("live: %s socket closed (%s)", self.topic.name, code)
+        if self.hub is not None and self.group is not None:
+            await self.hub.leave(self, self.group)
+        await self.close(code=code)
 
     async def disconnect(self, code: int) -> None:
         if self.hub is not None and self.group is not None:

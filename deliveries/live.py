@@ -2,7 +2,9 @@
 a heading per slot), and each driver's trips to that driver's phone."""
 
 import time
+from typing import Any
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -12,7 +14,7 @@ from chefshop.boards import slot_head_cards, slot_head_version, slot_is_open, sl
 from chefshop.roles import driver_of, is_owner
 from deliveries import selectors
 from deliveries.machine import DELIVERY_MACHINE, DRIVER_STATUSES, Effect
-from deliveries.models import Delivery
+from deliveries.models import Delivery, Driver
 from deliveries.signals import delivery_changed
 from slots.selectors import slots_in_progress
 
@@ -194,6 +196,14 @@ def _driver_cards(group: str, keys: list[str]) -> list[live.Card]:
 
 def driver_trip_cards(driver) -> list[live.Card]:
     return live.snapshot(live.topic("driver"), driver_group(driver.pk))[1]
+
+
+@receiver(post_save, sender=Driver, dispatch_uid="deliveries.live.recheck_driver_sockets")
+@receiver(post_delete, sender=Driver, dispatch_uid="deliveries.live.recheck_deleted_driver_sockets")
+def recheck_driver_sockets(sender: Any, instance: Driver, created: bool = False, **kwargs: Any) -> None:
+    """A driver made inactive (or removed) loses their driver page's socket within moments."""
+    if not created:
+        live.revoke(user_id=instance.user_id)
 
 
 @receiver(delivery_changed, dispatch_uid="deliveries.live.push_delivery")

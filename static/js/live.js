@@ -10,6 +10,8 @@
   // htmx-ext-ws retries by itself only after these close codes; we retry after every other one
   // (daphne closes with 1000 at its websocket timeout, and handshakes refused while Redis is down).
   var EXTENSION_RETRIES = [1006, 1011, 1012, 1013];
+  var ENDED = { 4401: "signed-out", 4403: "forbidden" };
+  var ended = new WeakSet(); // sockets the server closed for good
   var retries = new WeakMap();
   var gone = {}; // card id -> version at which it left its region
   var opened = {}; // heading ids this person opened ("Show 12 orders")
@@ -50,7 +52,13 @@
   setInterval(refreshCountdowns, 1000);
 
   function setState(state) {
-    var label = { live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…" }[state];
+    var label = {
+      live: "Live",
+      reconnecting: "Reconnecting…",
+      connecting: "Connecting…",
+      "signed-out": "Signed out — log in again to see live changes",
+      forbidden: "No longer allowed — this page stopped updating",
+    }[state];
     document.querySelectorAll(".live-indicator").forEach(function (el) {
       el.dataset.state = state;
       el.textContent = label;
@@ -306,9 +314,15 @@
     setState("live");
   });
   document.addEventListener("htmx:wsClose", function (event) {
-    setState("reconnecting");
     var code = event.detail.event.code;
     var elt = event.target;
+    // The server ended this page's permission (logout, rights taken away): no reconnecting.
+    if (ENDED[code]) {
+      ended.add(elt);
+      setState(ENDED[code]);
+      return;
+    }
+    setState("reconnecting");
     if (EXTENSION_RETRIES.indexOf(code) >= 0 || !document.body.contains(elt)) return;
     var attempt = (retries.get(elt) || 0) + 1;
     retries.set(elt, attempt);
