@@ -21,12 +21,13 @@ db: install
 
 WEB_PORT ?= 8000
 WEB_PROCESSES ?= 2
+RUN_DIR ?= $(CURDIR)/var
 
 run: install
 	@scripts/services.sh || exit 1
 	@$(MAKE) --no-print-directory db
-	@mkdir -p var
-	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) exec $(VENV)/bin/supervisord -n -c supervisord.conf
+	@mkdir -p $(RUN_DIR)
+	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) RUN_DIR=$(RUN_DIR) exec $(VENV)/bin/supervisord -n -c supervisord.conf
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
