@@ -1,5 +1,11 @@
-"""ChefShop's fault run (`make soak`): real traffic while PostgreSQL, Redis, the worker and daphne
-are knocked over one after another, then a check that nothing was lost or overbooked.
+"""ChefShop's fault run (`make soak`): real traffic against the shop started the way `make run`
+starts it (supervisord with the repository's supervisord.conf: web, worker, beat), while PostgreSQL,
+Redis, the worker and daphne are knocked over one after another; then a check that nothing was lost
+or overbooked, that no process exited that the run did not kill, and that supervisord brought back
+every process the run killed within 30 s.
+
+Faults: PostgreSQL restart during a checkout burst, Redis down for 20 s, the worker SIGKILLed while it
+runs undo-window tasks, a quick Redis restart, the worker SIGKILLed, a daphne process SIGTERMed.
 
 Bounded: FAULTS faults, FAULT_EVERY seconds apart, then at most DRAIN seconds to settle. Loopback only.
 Uses its own database (chefshop_soak) and Redis database (3); it restarts the machine's PostgreSQL
@@ -52,6 +58,10 @@ os.environ.update(
     }
 )
 LOGS = ROOT / "var" / "soak"
+RUN_DIR = LOGS / "run"
+ENV.update(WEB_PORT=str(PORT), WEB_PROCESSES="2", RUN_DIR=str(RUN_DIR))
+BACK_WITHIN = 30  # seconds for supervisord to bring a killed process back
+FAULT_KINDS = "postgres-burst,redis-20s,worker-undo,daphne,redis,worker"
 PG_BASE = ["pg_ctlcluster", "--skip-systemctl-redirect"]
 
 
@@ -62,21 +72,69 @@ def log(message: str) -> None:
 # --- processes -----------------------------------------------------------------------------------
 
 
-class Proc:
-    def __init__(self, name: str, args: list[str]):
-        self.name, self.args, self.process = name, args, None
+class Shop:
+    """supervisord with the repository's supervisord.conf, as `make run` runs it."""
+
+    PROGRAMS = ("web:web-0", "web:web-1", "worker", "beat")
+
+    def __init__(self):
+        self.process: subprocess.Popen | None = None
+        self.kills: list[str] = []  # programs this run killed, in order
+        self.back_seconds: list[tuple[str, float]] = []
 
     def start(self) -> None:
-        out = open(LOGS / f"{self.name}.log", "ab")
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        for old in RUN_DIR.glob("*"):
+            old.unlink()
+        out = open(LOGS / "supervisord-console.log", "ab")
+        conf = str(ROOT / "supervisord.conf")
         self.process = subprocess.Popen(
-            self.args, cwd=ROOT, env=ENV, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            [str(ROOT / ".venv/bin/supervisord"), "-n", "-c", conf],
+            cwd=ROOT,
+            env=ENV,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
-    def signal(self, sig) -> None:
+    def ctl(self, *args: str) -> str:
+        command = [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(ROOT / "supervisord.conf"), *args]
+        return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=30, check=False).stdout
+
+    def pid(self, program: str) -> int:
+        try:
+            return int(self.ctl("pid", program).strip())
+        except ValueError:
+            return 0
+
+    def kill(self, program: str, sig) -> None:
+        """Kill one program's process, and wait for supervisord to bring it back (a new pid, RUNNING)."""
+        old = self.pid(program)
+        self.kills.append(program)
+        os.kill(old, sig)
+        started = time.monotonic()
+        back = wait_until(
+            lambda: self.pid(program) not in (0, old) and "RUNNING" in self.ctl("status", program), BACK_WITHIN + 5
+        )
+        seconds = round(time.monotonic() - started, 2) if back else -1.0
+        self.back_seconds.append((program, seconds))
+        log(f"  {program} back after {seconds} s")
+
+    def unexpected_exits(self) -> list[str]:
+        """Exits supervisord logged that this run did not cause."""
+        exits = re.findall(r"exited: (\S+) \(", (RUN_DIR / "supervisord.log").read_text())
+        caused = [program.split(":")[-1] for program in self.kills]
+        for program in caused:
+            if program in exits:
+                exits.remove(program)
+        return exits
+
+    def stop(self) -> None:
+        """Ctrl-C: supervisord stops every program and exits."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
+            self.process.send_signal(signal.SIGINT)
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
@@ -153,7 +211,16 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-stats = {"placed": [], "refused": [], "errors": [], "unknown": [], "not_sent": [], "owner_moves": 0, "driver_moves": 0}
+stats = {
+    "placed": [],
+    "refused": [],
+    "unavailable": [],
+    "errors": [],
+    "unknown": [],
+    "not_sent": [],
+    "owner_moves": 0,
+    "driver_moves": 0,
+}
 stats_lock = threading.Lock()
 stop = threading.Event()
 
@@ -162,40 +229,47 @@ def customer(item_ids: list[int], slot_ids: list[int], seed: int) -> None:
     n = 0
     while not stop.is_set():
         n += 1
-        browser = Browser()
-        key = str(uuid.uuid4())
-        try:
-            browser.post("/cart/add/", {"item": item_ids[(seed + n) % len(item_ids)]})
-            slot = slot_ids[(seed * 7 + n) % len(slot_ids)]
-            status, body = browser.post(
-                "/checkout/",
-                {
-                    "name": f"Soak {seed}-{n}",
-                    "email": f"soak{seed}@example.com",
-                    "phone": "0123 456789",
-                    "address": f"{n} Soak Street",
-                    "slot": slot,
-                    "idempotency_key": key,
-                },
-            )
-        except ConnectionRefusedError:
-            with stats_lock:
-                stats["not_sent"].append(key)  # daphne was down: the request never left
-            time.sleep(0.3)
-            continue
-        except OSError:
-            with stats_lock:
-                stats["unknown"].append(key)  # the connection died mid-request: either outcome is fine
-            time.sleep(0.3)
-            continue
-        with stats_lock:
-            if status == 302:
-                stats["placed"].append(key)
-            elif status == 422:
-                stats["refused"].append(key)
-            else:
-                stats["errors"].append((key, status))
+        checkout_once(item_ids, slot_ids, seed, n)
         time.sleep(0.2)
+
+
+def checkout_once(item_ids: list[int], slot_ids: list[int], seed: int, n: int = 1) -> None:
+    """One shopper: a dish in the cart, then checkout; the outcome the client saw is recorded by key."""
+    browser = Browser()
+    key = str(uuid.uuid4())
+    try:
+        browser.post("/cart/add/", {"item": item_ids[(seed + n) % len(item_ids)]})
+        slot = slot_ids[(seed * 7 + n) % len(slot_ids)]
+        status, body = browser.post(
+            "/checkout/",
+            {
+                "name": f"Soak {seed}-{n}",
+                "email": f"soak{seed}@example.com",
+                "phone": "0123 456789",
+                "address": f"{n} Soak Street",
+                "slot": slot,
+                "idempotency_key": key,
+            },
+        )
+    except ConnectionRefusedError:
+        with stats_lock:
+            stats["not_sent"].append(key)  # daphne was down: the request never left
+        time.sleep(0.3)
+        return
+    except OSError:
+        with stats_lock:
+            stats["unknown"].append(key)  # the connection died mid-request: either outcome is fine
+        time.sleep(0.3)
+        return
+    with stats_lock:
+        if status == 302:
+            stats["placed"].append(key)
+        elif status == 422:
+            stats["refused"].append(key)
+        elif status == 503:
+            stats["unavailable"].append(key)  # "we'll be right back": nothing was written
+        else:
+            stats["errors"].append((key, status))
 
 
 def owner() -> None:
@@ -269,7 +343,7 @@ def main() -> int:
     django.setup()
     from datetime import timedelta
 
-    from django.db import close_old_connections
+    from django.db import connections
     from django.utils import timezone
 
     from catalog.models import MenuItem
@@ -296,16 +370,12 @@ def main() -> int:
     ]
     slot_ids = [s.pk for s in slots]
     item_ids = list(MenuItem.objects.filter(available=True).values_list("pk", flat=True))
-    close_old_connections()
+    connections.close_all()  # a fresh connection: PostgreSQL may have restarted under the last one
 
-    web = Proc("daphne", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT), "chefshop.asgi:application"])
-    worker = Proc("worker", [PY, "-m", "celery", "-A", "chefshop", "worker", "--concurrency", "2", "-l", "INFO"])
-    beat = Proc(
-        "beat", [PY, "-m", "celery", "-A", "chefshop", "beat", "-l", "INFO", "--schedule", str(LOGS / "beat-schedule")]
-    )
-    for proc in (web, worker, beat):
-        proc.start()
-    assert wait_until(lambda: http_ok("/accounts/login/"), 30), "daphne did not start"
+    shop = Shop()
+    shop.start()
+    assert wait_until(lambda: http_ok("/accounts/login/"), 60), "the shop did not start"
+    assert wait_until(lambda: all(shop.pid(program) for program in Shop.PROGRAMS), 30), shop.ctl("status")
 
     import shutil
 
@@ -315,7 +385,7 @@ def main() -> int:
     threads = [threading.Thread(target=customer, args=(item_ids, slot_ids, i), daemon=True) for i in range(4)]
     threads += [threading.Thread(target=owner, daemon=True)]
     threads += [threading.Thread(target=driver, args=(name,), daemon=True) for name in ("driver1", "driver2")]
-    faults = os.environ.get("SOAK_FAULT_KINDS", "postgres,redis,worker,daphne").split(",")
+    faults = os.environ.get("SOAK_FAULT_KINDS", FAULT_KINDS).split(",")
     last_fault_at = time.time()
     watched = slot_ids[0]
     owner_browser = Browser()
@@ -335,26 +405,39 @@ def main() -> int:
                 fault = faults[number % len(faults)]
                 log(f"fault {number + 1}/{FAULTS}: {fault}")
                 last_fault_at = time.time()
-                if fault == "postgres":
+                if fault == "postgres-burst":
+                    burst = [
+                        threading.Thread(target=checkout_once, args=(item_ids, slot_ids, 1000 * (number + 1) + i))
+                        for i in range(12)
+                    ]
+                    for thread in burst:
+                        thread.start()
+                    time.sleep(0.3)  # the burst is in flight when the database goes away
                     subprocess.run(
                         [*PG_BASE, "-m", "immediate", pg_version(), "main", "restart"],
                         check=True,
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
-                elif fault == "redis":
+                    for thread in burst:
+                        thread.join(timeout=30)
+                elif fault in ("redis", "redis-20s"):
                     subprocess.run(
                         ["redis-cli", "shutdown", "nosave"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                     )
-                    time.sleep(2)
+                    time.sleep(20 if fault == "redis-20s" else 2)
                     subprocess.run(REDIS_START, check=True, stdout=subprocess.DEVNULL)  # same command as the tests use
                     wait_until(redis_ping, 10)
+                elif fault == "worker-undo":
+                    # Orders whose undo windows (2 s) end now: the worker is killed as it runs their tasks.
+                    for i in range(4):
+                        checkout_once(item_ids, slot_ids, 5000 * (number + 1) + i)
+                    time.sleep(2.2)
+                    shop.kill("worker", signal.SIGKILL)
                 elif fault == "worker":
-                    worker.signal(signal.SIGKILL)
-                    worker.start()
+                    shop.kill("worker", signal.SIGKILL)
                 elif fault == "daphne":
-                    web.signal(signal.SIGTERM)
-                    web.start()
+                    shop.kill(f"web:web-{number % 2}", signal.SIGTERM)
                     wait_until(lambda: http_ok("/accounts/login/"), 30)
                 # The open page must catch up with a change made after the outage within 30 s.
                 capacity = 100 + number
@@ -370,11 +453,11 @@ def main() -> int:
         log("traffic stopped; letting the outbox drain")
         drained = wait_until(_outbox_empty, DRAIN, interval=1)
         drain_seconds = round(time.time() - last_fault_at, 1)
+        unexpected = shop.unexpected_exits()
     finally:
         stop.set()
-        for proc in (beat, worker, web):
-            proc.signal(signal.SIGTERM)
-    return report(stats, catch_up, drained, drain_seconds, slot_ids)
+        shop.stop()
+    return report(stats, catch_up, drained, drain_seconds, slot_ids, shop.back_seconds, unexpected)
 
 
 def _owner_sets_capacity(browser: Browser, slot_id: int, capacity: int) -> bool:
@@ -385,11 +468,11 @@ def _owner_sets_capacity(browser: Browser, slot_id: int, capacity: int) -> bool:
 
 
 def _reserved(slot_id: int) -> int:
-    from django.db import close_old_connections
+    from django.db import connections
 
     from slots.models import DeliverySlot
 
-    close_old_connections()
+    connections.close_all()  # a fresh connection: PostgreSQL may have restarted under the last one
     return DeliverySlot.objects.get(pk=slot_id).reserved
 
 
@@ -399,55 +482,65 @@ def _wait_page(page, slot_id: int, capacity: int, timeout: float) -> bool:
     while time.monotonic() < deadline:
         text = page.locator(f"#slot-{slot_id} .places").inner_text(timeout=2000)
         match = re.search(r"(\d+) place", text)
-        if match and int(match.group(1)) == capacity - _reserved(slot_id):
-            return True
+        try:
+            if match and int(match.group(1)) == capacity - _reserved(slot_id):
+                return True
+        except Exception:  # noqa: BLE001 - the database is still coming back: look again
+            pass
         page.wait_for_timeout(250)
     return False
 
 
 def _outbox_empty() -> bool:
-    from django.db import close_old_connections
+    from django.db import connections
 
     from orders.models import Notification
 
-    close_old_connections()
+    connections.close_all()  # a fresh connection: PostgreSQL may have restarted under the last one
     return not Notification.objects.exclude(state="sent").exists()
 
 
-def report(stats, catch_up, drained, drain_seconds, slot_ids) -> int:
-    from django.db import close_old_connections
+def report(stats, catch_up, drained, drain_seconds, slot_ids, back_seconds, unexpected) -> int:
+    from django.db import connections
 
+    from deliveries.machine import DELIVERY_MACHINE
     from deliveries.models import Delivery
+    from orders.machine import ORDER_MACHINE, Effect
     from orders.models import Notification, Order
     from slots.models import DeliverySlot
 
-    close_old_connections()
+    connections.close_all()  # a fresh connection: PostgreSQL may have restarted under the last one
     problems = []
     keys = set(Order.objects.values_list("idempotency_key", flat=True))
     keys = {str(k) for k in keys}
     missing = [k for k in stats["placed"] if k not in keys]
-    phantom = [k for k in stats["refused"] + stats["not_sent"] + [k for k, _ in stats["errors"]] if k in keys]
+    failed = stats["refused"] + stats["unavailable"] + stats["not_sent"] + [k for k, _ in stats["errors"]]
+    phantom = [k for k in failed if k in keys]
     if missing:
         problems.append(f"{len(missing)} orders the client saw succeed do not exist")
     if phantom:
         problems.append(f"{len(phantom)} orders the client saw fail exist")
-    live = {"received", "confirmed", "prepping", "prepped", "out_for_delivery"}
+    live = set(Order.Status.values) - {step.target for step in ORDER_MACHINE if step.has(Effect.RETURNS_PLACE)}
     for slot in DeliverySlot.objects.filter(pk__in=slot_ids):
         count = Order.objects.filter(slot=slot, status__in=live).count()
         if not (0 <= slot.reserved <= slot.capacity) or slot.reserved != count:
             problems.append(f"slot {slot.pk}: reserved {slot.reserved}, capacity {slot.capacity}, live orders {count}")
-    legal = {
-        "": {"pending"},
-        "pending": {"assigned"},
-        "assigned": {"assigned", "out_for_delivery"},
-        "out_for_delivery": {"delivered", "failed"},
-    }
     for delivery in Delivery.objects.prefetch_related("events"):
-        previous = ""
-        for event in delivery.events.all():
-            if event.to_status not in legal.get(previous, set()):
-                problems.append(f"delivery {delivery.pk}: illegal step {previous} → {event.to_status}")
-            previous = event.to_status
+        path = [event.to_status for event in delivery.events.all()]
+        if not DELIVERY_MACHINE.is_path(path):
+            problems.append(f"delivery {delivery.pk}: illegal timeline {path}")
+    for order in Order.objects.prefetch_related("events"):
+        path = [event.to_status for event in order.events.all()]
+        if not ORDER_MACHINE.is_path(path) or path[-1] != order.status:
+            problems.append(f"order {order.pk}: illegal timeline {path} (status {order.status})")
+    stuck = Order.objects.filter(status="received").count()
+    if stuck:
+        problems.append(f"{stuck} orders still in their undo window {DRAIN} s after the last fault")
+    if unexpected:
+        problems.append(f"processes exited that the run did not kill: {unexpected}")
+    slow = [(program, seconds) for program, seconds in back_seconds if seconds < 0 or seconds > BACK_WITHIN]
+    if slow:
+        problems.append(f"killed processes not back within {BACK_WITHIN} s: {slow}")
     unsent = Notification.objects.exclude(state="sent").count()
     if not drained or unsent:
         problems.append(f"{unsent} notifications unsent {DRAIN} s after the last fault")
@@ -458,6 +551,7 @@ def report(stats, catch_up, drained, drain_seconds, slot_ids) -> int:
         "faults": len(catch_up),
         "orders_placed_seen_by_clients": len(stats["placed"]),
         "refused_full_or_closed": len(stats["refused"]),
+        "unavailable_503": len(stats["unavailable"]),
         "errors_5xx_or_other": len(stats["errors"]),
         "connection_refused_not_sent": len(stats["not_sent"]),
         "connection_lost_unknown_outcome": len(stats["unknown"]),
@@ -468,6 +562,8 @@ def report(stats, catch_up, drained, drain_seconds, slot_ids) -> int:
         "notifications_sent": Notification.objects.filter(state="sent").count(),
         "outbox_drained_seconds_after_last_fault": drain_seconds,
         "page_catch_up_seconds": catch_up,
+        "killed_and_back_seconds": back_seconds,
+        "unexpected_exits": unexpected,
         "problems": problems,
     }
     print(json.dumps(summary, indent=2))

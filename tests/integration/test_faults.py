@@ -18,11 +18,16 @@ def _status(order) -> str:
     return Order.objects.get(pk=order.pk).status
 
 
-@pytest.mark.parametrize("down_for", [0, 6])
-def test_worker_survives_a_redis_restart_and_runs_tasks_afterwards(settings, processes, down_for):
-    # given: the worker as supervisord runs it, idle and connected
-    settings.ORDER_UNDO_SECONDS = 2
+@pytest.mark.parametrize(("down_for", "holding"), [(0, False), (6, False), (3, True)])
+def test_worker_survives_a_redis_restart_and_runs_tasks_afterwards(settings, processes, down_for, holding):
+    # given: the worker as supervisord runs it, connected; idle, or holding an unacknowledged message
+    # (an order's undo-window task, waiting for its countdown) when the connection goes
+    settings.ORDER_UNDO_SECONDS = 30 if holding else 2
     worker = processes("worker-as-run")
+    if holding:
+        place_order(DeliverySlotFactory(capacity=3))
+        wait_for(lambda: "order_confirm_after_undo" in worker.log.read_text(), 10, message="task held")
+        settings.ORDER_UNDO_SECONDS = 2
     time.sleep(1)
     # when: Redis goes away and comes back
     restart_redis(down_for=down_for)
