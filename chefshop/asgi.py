@@ -8,8 +8,12 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from chefshop import shutdown  # noqa: E402
 from chefshop.routing import websocket_urlpatterns  # noqa: E402
+
+shutdown.install(settings.WEB_EXIT_GRACE_SECONDS)
 
 application = ProtocolTypeRouter(
     {

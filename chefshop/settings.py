@@ -118,6 +118,8 @@ CHANNEL_LAYERS = {
 # often it checks the versions of every card its open pages show against the database.
 LIVE_FLUSH_SECONDS = env("LIVE_FLUSH_MS") / 1000
 LIVE_DIGEST_SECONDS = env("LIVE_DIGEST_SECONDS")
+# A stopping web process waits this long for requests still running in threads, then exits anyway.
+WEB_EXIT_GRACE_SECONDS = env.float("WEB_EXIT_GRACE_SECONDS", 5.0)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT = "chefshop.broker:Transport"  # kombu's Redis transport, surviving a lost connection

@@ -449,9 +449,9 @@ def main() -> int:
             chromium.close()
         stop.set()
         for thread in threads:
-            thread.join(timeout=15)
-        log("traffic stopped; letting the outbox drain")
-        drained = wait_until(_outbox_empty, DRAIN, interval=1)
+            thread.join(timeout=30)  # a shopper's two requests time out after 10 s each
+        log("traffic stopped; letting the outbox drain and the undo windows end")
+        drained = wait_until(lambda: _outbox_empty() and not _in_undo_window(), DRAIN, interval=1)
         drain_seconds = round(time.time() - last_fault_at, 1)
         unexpected = shop.unexpected_exits()
     finally:
@@ -489,6 +489,15 @@ def _wait_page(page, slot_id: int, capacity: int, timeout: float) -> bool:
             pass
         page.wait_for_timeout(250)
     return False
+
+
+def _in_undo_window() -> int:
+    from django.db import connections
+
+    from orders.models import Order
+
+    connections.close_all()
+    return Order.objects.filter(status="received").count()
 
 
 def _outbox_empty() -> bool:
