@@ -1,6 +1,13 @@
-from django.contrib import admin
+from typing import Any
 
-from catalog.models import Category, MenuItem
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest
+
+from catalog import services
+from catalog.errors import StockError
+from catalog.models import Category, DishDay, MenuItem
 
 
 class MenuItemInline(admin.TabularInline):
@@ -17,10 +24,81 @@ class CategoryAdmin(admin.ModelAdmin):
     inlines = [MenuItemInline]
 
 
+class MenuItemForm(forms.ModelForm):
+    class Meta:
+        model = MenuItem
+        fields = ["category", "name", "description", "price", "available", "daily_portions", "position"]
+
+    def clean_daily_portions(self) -> int | None:
+        """Refused, naming the day, where a day that follows the default already has more ordered."""
+        portions = self.cleaned_data.get("daily_portions")
+        if self.instance.pk and portions is not None:
+            below = services.days_below(item_id=self.instance.pk, portions=portions)
+            if below:
+                day, reserved = below[0]
+                raise forms.ValidationError(
+                    f"{services.day_label(day)} already has {reserved} portions ordered; "
+                    f"the daily portions cannot be lower than that."
+                )
+        return portions
+
+
 @admin.register(MenuItem)
 class MenuItemAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "price", "available", "position"]
+    form = MenuItemForm
+    list_display = ["name", "category", "price", "available", "daily_portions", "position"]
     list_filter = ["category", "available"]
     list_editable = ["available"]
     search_fields = ["name", "description"]
     list_select_related = ["category"]
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: MenuItem, form: Any, change: bool) -> None:
+        portions = obj.daily_portions
+        super().save_model(request, obj, form, change)
+        if change and "daily_portions" in form.changed_data:
+            # Through the service: the days that follow the default change with it (re-checked under lock).
+            services.item_set_daily_portions(item_id=obj.pk, portions=portions)
+
+
+class DishDayForm(forms.ModelForm):
+    class Meta:
+        model = DishDay
+        fields = ["item", "day", "total"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        item = data.get("item") or getattr(self.instance, "item", None)
+        day = data.get("day") or self.instance.day
+        if item is not None and day is not None and not self.errors:
+            try:
+                services.check_total(item_id=item.pk, day=day, total=data.get("total"))
+            except StockError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return data
+
+
+@admin.register(DishDay)
+class DishDayAdmin(admin.ModelAdmin):
+    """A day's own number of portions for a dish (leave the total blank for unlimited)."""
+
+    form = DishDayForm
+    list_display = ["day", "item", "total", "reserved", "overridden"]
+    list_filter = ["day", "overridden"]
+    search_fields = ["item__name"]
+    list_select_related = ["item"]
+    readonly_fields = ["reserved", "overridden"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: DishDay | None = None) -> list[str]:
+        return [*self.readonly_fields, "item", "day"] if obj else list(self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: DishDay, form: Any, change: bool) -> None:
+        try:
+            saved = services.stock_set_total(item_id=obj.item_id, day=obj.day, total=obj.total)
+        except StockError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: DishDay | None = None) -> bool:
+        return False  # its reserved portions belong to orders

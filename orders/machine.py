@@ -15,6 +15,8 @@ class Effect(StrEnum):
 
     TAKES_PLACE = "takes a place in the slot"
     RETURNS_PLACE = "gives the slot place back"
+    TAKES_PORTIONS = "takes the portions of its dishes for its day"
+    RETURNS_PORTIONS = "gives the portions back (the food was never cooked)"
     STARTS_UNDO_TIMER = "starts the job that ends the undo window"
     STAMPS_CONFIRMED = "stamps confirmed_at"
     EMAILS_CUSTOMER = "emails the customer"
@@ -23,20 +25,21 @@ class Effect(StrEnum):
 
 E = Effect
 ENDS_WORK = [E.RETURNS_PLACE, E.EMAILS_CUSTOMER]  # the slot stops counting the order; its customer hears why
+NEVER_COOKED = [*ENDS_WORK, E.RETURNS_PORTIONS]  # ... and the kitchen gets its portions back
 
 # fmt: off
 ORDER_MACHINE = Machine(S, [
     #    name           from                          to                   who         label (timeline, admin)
     step("place",       [START],                      S.RECEIVED,         [CUSTOMER], "Order placed",
-         effects=[E.TAKES_PLACE, E.STARTS_UNDO_TIMER]),
+         effects=[E.TAKES_PORTIONS, E.TAKES_PLACE, E.STARTS_UNDO_TIMER]),
     step("confirm",     [S.RECEIVED],                 S.CONFIRMED,        [SYSTEM],   "Undo window ended",
          effects=[E.STAMPS_CONFIRMED, E.EMAILS_CUSTOMER, E.EMAILS_SHOP]),
     step("undo",        [S.RECEIVED],                 S.CANCELLED,        [CUSTOMER], "Undone by the customer",
-         button="Undo order", board="order", effects=ENDS_WORK),
+         button="Undo order", board="order", effects=NEVER_COOKED),
     step("cancel",      [S.CONFIRMED],                S.CANCELLED,        [CUSTOMER], "Cancelled by the customer",
-         button="Cancel order", board="order", effects=ENDS_WORK),
+         button="Cancel order", board="order", effects=NEVER_COOKED),
     step("shop_cancel", [S.RECEIVED, S.CONFIRMED],    S.CANCELLED,        [OWNER],    "Cancelled by the shop",
-         button="Cancel selected orders (gives the slot places back)", board="admin", effects=ENDS_WORK),
+         button="Cancel selected orders (gives the slot places back)", board="admin", effects=NEVER_COOKED),
     step("start",       [S.CONFIRMED],                S.PREPPING,         [OWNER],    "Prepping started",
          button="Start prepping", board="kitchen"),
     step("prepped",     [S.PREPPING],                 S.PREPPED,          [OWNER],    "Prepped",

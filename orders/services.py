@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from catalog import services as catalog_services
 from catalog.models import MenuItem
 from chefshop.errors import IllegalTransition, StaleVersion
 from chefshop.statemachine import START, Actor, Step
@@ -247,6 +248,13 @@ def _record(order: Order, step: Step, *, from_status: str, actor: Any, note: str
     )
     if step.has(Effect.RETURNS_PLACE):
         slot_services.slot_release(slot_id=order.slot_id)
+    if step.has(Effect.TAKES_PORTIONS) or step.has(Effect.RETURNS_PORTIONS):
+        portions = list(OrderItem.objects.filter(order=order).values_list("menu_item_id", "quantity"))
+        day = timezone.localdate(order.slot.start)
+        if step.has(Effect.TAKES_PORTIONS):
+            catalog_services.stock_take(day=day, lines=portions)
+        else:
+            catalog_services.stock_return(day=day, lines=portions)
     if step.has(Effect.TAKES_PLACE):
         # Last: the slot's row stays locked from this UPDATE until the commit, so every other order for
         # the same slot waits only for that. If the slot is full, everything before rolls back with it.

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from catalog.models import Category, MenuItem
+from catalog.models import Category, DishDay, MenuItem
 from chefshop.schedules import ensure_schedules
 from deliveries.models import Delivery, Driver
 from orders.models import Cart, Notification, Order
@@ -20,7 +20,8 @@ def admin_client(client, staff):
 
 
 @pytest.mark.parametrize(
-    "model", [Category, MenuItem, SlotRule, DeliverySlot, Order, Cart, Driver, Delivery, Notification, PeriodicTask]
+    "model",
+    [Category, MenuItem, DishDay, SlotRule, DeliverySlot, Order, Cart, Driver, Delivery, Notification, PeriodicTask],
 )
 def test_every_changelist_and_form_renders(admin_client, slot, model):
     from deliveries.services import delivery_create_for_order
@@ -109,3 +110,26 @@ def test_admin_resend_action(admin_client, slot, monkeypatch, django_capture_on_
         )
     assert Notification.objects.filter(state="pending").count() == 2
     assert sorted(queued) == ids
+
+
+def test_admin_daily_portions_cannot_fall_below_a_days_orders(admin_client, slot):
+    from catalog.models import DishDay
+    from tests.factories import CartLineFactory, MenuItemFactory
+
+    item = MenuItemFactory(daily_portions=10)
+    place_order(slot, cart=CartLineFactory(item=item, quantity=4).cart)
+    url = reverse("admin:catalog_menuitem_change", args=[item.pk])
+    form = {
+        "category": item.category_id,
+        "name": item.name,
+        "description": item.description,
+        "price": "9.50",
+        "available": "on",
+        "position": 0,
+    }
+    refused = admin_client.post(url, {**form, "daily_portions": 3})
+    assert refused.status_code == 200 and "already has 4 portions ordered" in refused.content.decode()
+    assert admin_client.post(url, {**form, "daily_portions": 6}).status_code == 302
+    assert DishDay.objects.get(item=item).total == 6  # the day follows its dish's new default at once
+    absurd = admin_client.post(url, {**form, "daily_portions": -2})
+    assert absurd.status_code == 200 and DishDay.objects.get(item=item).total == 6

@@ -5,10 +5,15 @@ from collections import deque
 
 import pytest
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from catalog import services as catalog_services
+from catalog.errors import SoldOut, TotalBelowReserved
+from catalog.models import DishDay
 from chefshop.errors import IllegalTransition, StaleVersion
 from chefshop.statemachine import START, Actor, Machine, Step
 from deliveries import services as delivery_services
@@ -17,17 +22,19 @@ from deliveries.machine import Effect as DeliveryEffect
 from deliveries.models import Delivery
 from orders import services as order_services
 from orders.machine import ORDER_MACHINE, Effect
-from orders.models import Order
+from orders.models import Order, OrderItem
 from slots import services as slot_services
 from slots.errors import SlotClosed, SlotError, SlotFull
 from slots.models import DeliverySlot
 from tests.conftest import cook, place_order
-from tests.factories import DeliverySlotFactory, DriverFactory
+from tests.factories import CartLineFactory, DeliverySlotFactory, DriverFactory, MenuItemFactory
 
 # The order steps a delivery takes for its order; Hypothesis reaches them only through the delivery.
 FOLLOWED = {step.target for step in DELIVERY_MACHINE if step.has(DeliveryEffect.ORDER_FOLLOWS)}
 ORDER_STEPS = [step.name for step in ORDER_MACHINE if START not in step.sources and step.target not in FOLLOWED]
 DELIVERY_STEPS = [step.name for step in DELIVERY_MACHINE if START not in step.sources]
+# Portions stay taken unless a step gives them back (food never cooked).
+PORTIONS_HELD = set(Order.Status.values) - {s.target for s in ORDER_MACHINE if s.has(Effect.RETURNS_PORTIONS)}
 # The slot counts an order from the step that takes its place until one that gives it back.
 PLACE_HELD = set(Order.Status.values) - {step.target for step in ORDER_MACHINE if step.has(Effect.RETURNS_PLACE)}
 
@@ -144,21 +151,34 @@ class Shop(RuleBasedStateMachine):
     """One slot, its orders and their deliveries; every step of both tables, by anyone, on a stale
     page or a fresh one."""
 
-    @initialize(capacity=st.integers(min_value=1, max_value=4))
-    def open_shop(self, capacity):
+    @initialize(capacity=st.integers(min_value=1, max_value=4), portions=st.integers(min_value=0, max_value=6))
+    def open_shop(self, capacity, portions):
         self.slot = DeliverySlotFactory(capacity=capacity)
+        self.dish = MenuItemFactory(daily_portions=portions)
+        self.day = timezone.localdate(self.slot.start)
         self.drivers = [DriverFactory(), DriverFactory()]
         self.order_ids: list[int] = []
 
-    @rule()
-    def place(self):
+    @rule(quantity=st.integers(min_value=1, max_value=3))
+    def place(self, quantity):
         slot = DeliverySlot.objects.get(pk=self.slot.pk)
+        stock = DishDay.objects.filter(item=self.dish, day=self.day).first()
         try:
-            self.order_ids.append(place_order(slot).pk)
+            self.order_ids.append(place_order(slot, cart=CartLineFactory(item=self.dish, quantity=quantity).cart).pk)
+        except SoldOut:
+            total = stock.total if stock else self.dish.daily_portions
+            assert total is not None and total - (stock.reserved if stock else 0) < quantity
         except SlotFull:
             assert slot.reserved == slot.capacity
         except SlotClosed:
             assert slot.closed
+
+    @rule(total=st.one_of(st.none(), st.integers(min_value=0, max_value=8)))
+    def owner_sets_the_days_portions(self, total):
+        try:
+            catalog_services.stock_set_total(item_id=self.dish.pk, day=self.day, total=total)
+        except TotalBelowReserved:
+            assert DishDay.objects.get(item=self.dish, day=self.day).reserved > total
 
     @precondition(lambda self: self.order_ids)
     @rule(
@@ -219,6 +239,18 @@ class Shop(RuleBasedStateMachine):
         slot = DeliverySlot.objects.get(pk=self.slot.pk)
         assert 0 <= slot.reserved <= slot.capacity
         assert slot.reserved == Order.objects.filter(slot=slot, status__in=PLACE_HELD).count()
+
+    @invariant()
+    def portions_taken_are_exactly_those_of_orders_not_cancelled(self):
+        if not hasattr(self, "dish"):
+            return
+        stock = DishDay.objects.filter(item=self.dish, day=self.day).first()
+        reserved = stock.reserved if stock else 0
+        ordered = OrderItem.objects.filter(
+            order__slot=self.slot, menu_item=self.dish, order__status__in=PORTIONS_HELD
+        ).aggregate(n=Sum("quantity"))["n"]
+        assert reserved == (ordered or 0)
+        assert stock is None or stock.total is None or 0 <= stock.reserved <= stock.total
 
     @invariant()
     def timelines_are_legal_walks_of_the_tables(self):

@@ -241,3 +241,14 @@ def test_session_keeps_shopper_token_across_requests(client, item):
 def test_order_page_for_order_placed_by_fixture_is_hidden(client, slot):
     order = place_order(slot)
     assert client.get(order.get_absolute_url()).status_code == 404
+
+
+def test_checkout_of_a_sold_out_dish_says_which_and_keeps_the_cart(client, slot):
+    dish = MenuItemFactory(name="Beef ragù", daily_portions=1)
+    _add(client, dish, 2)
+    response = client.post("/checkout/", _form(slot))
+    assert response.status_code == 422
+    assert "only 1 portion of Beef ragù left" in response.content.decode()
+    assert "Ada Lovelace" in response.content.decode()  # everything typed is kept
+    assert not Order.objects.exists()
+    assert CartLine.objects.get().quantity == 2
