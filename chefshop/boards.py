@@ -1,6 +1,6 @@
 """Small helpers shared by the owner boards and the driver page."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -33,6 +33,15 @@ def parse_version(raw: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return value if 0 < value < 2**31 else None
+
+
+def parse_day(raw: Any, *, allowed: list[date]) -> date | None:
+    """A ``YYYY-MM-DD`` from a query string, if it is one of ``allowed``."""
+    try:
+        day = date.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    return day if day in allowed else None
 
 
 def slot_is_open(row: Row, in_progress: set[int], now: datetime) -> bool:

@@ -19,6 +19,7 @@ env = environ.Env(
     CELERY_VISIBILITY_TIMEOUT=(int, 300),
     SLOT_HORIZON_DAYS=(int, 7),
     CART_MAX_QUANTITY=(int, 20),
+    STOCK_LOW_AT=(int, 5),
     CURRENCY_SYMBOL=(str, "€"),
     SHOP_EMAIL=(str, "kitchen@chefshop.localhost"),
     NOTIFICATION_SWEEP_AFTER=(int, 30),
@@ -170,8 +171,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "catalog:menu"
-LOGOUT_REDIRECT_URL = "catalog:menu"
+LOGIN_REDIRECT_URL = "orders:menu"
+LOGOUT_REDIRECT_URL = "orders:menu"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
@@ -189,6 +190,7 @@ WHITENOISE_USE_FINDERS = True
 ORDER_UNDO_SECONDS = env("ORDER_UNDO_SECONDS")
 SLOT_HORIZON_DAYS = env("SLOT_HORIZON_DAYS")
 CART_MAX_QUANTITY = env("CART_MAX_QUANTITY")
+STOCK_LOW_AT = env("STOCK_LOW_AT")  # the menu says "N left" from this many portions down
 CURRENCY_SYMBOL = env("CURRENCY_SYMBOL")
 SHOP_EMAIL = env("SHOP_EMAIL")  # where "new order" notifications go; empty: none
 NOTIFICATION_SWEEP_AFTER = env("NOTIFICATION_SWEEP_AFTER")  # seconds before the sweep re-sends a pending row

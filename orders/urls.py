@@ -4,6 +4,7 @@ from orders import views
 
 app_name = "orders"
 urlpatterns = [
+    path("", views.menu, name="menu"),
     path("cart/", views.cart_detail, name="cart"),
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/update/", views.cart_update, name="cart_update"),

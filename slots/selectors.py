@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -28,3 +28,10 @@ def slots_in_progress(*, now: datetime | None = None, ahead: int = 2) -> set[int
     orders in full (and those of any slot already past, still being worked on)."""
     now = now or timezone.now()
     return set(DeliverySlot.objects.filter(end__gt=now).order_by("start").values_list("pk", flat=True)[:ahead])
+
+
+def open_days(*, now: datetime | None = None) -> list[date]:
+    """The delivery days of the horizon that still have a slot open for ordering, soonest first."""
+    now = now or timezone.now()
+    starts = slots_upcoming(now=now).filter(closed=False, order_cutoff__gt=now).values_list("start", flat=True)
+    return sorted({timezone.localdate(start) for start in starts})

@@ -252,3 +252,29 @@ def test_checkout_of_a_sold_out_dish_says_which_and_keeps_the_cart(client, slot)
     assert "Ada Lovelace" in response.content.decode()  # everything typed is kept
     assert not Order.objects.exists()
     assert CartLine.objects.get().quantity == 2
+
+
+def test_menu_says_how_many_portions_are_left_for_the_chosen_day(client, db):
+    from django.utils import timezone
+
+    from catalog.models import DishDay
+
+    soon = timezone.now().replace(microsecond=0) + timedelta(hours=3)
+    slot = DeliverySlotFactory(start=soon, end=soon + timedelta(hours=1), order_cutoff=soon - timedelta(hours=1))
+
+    MenuItemFactory(name="Few", daily_portions=3)
+    gone = MenuItemFactory(name="Gone", daily_portions=0)
+    MenuItemFactory(name="Plenty", daily_portions=None)
+    day = timezone.localdate(slot.start)
+    later = DeliverySlotFactory(
+        start=soon + timedelta(days=1), end=soon + timedelta(days=1, hours=1), order_cutoff=soon + timedelta(days=1)
+    )
+    DishDay.objects.create(item=gone, day=timezone.localdate(later.start), total=9, overridden=True)
+    body = client.get("/").content.decode()  # the day of the next open slot
+    assert 'data-left="3">3 left' in body
+    assert "Gone is sold out on" in body and 'aria-label="Add Gone to cart"' not in body
+    assert 'aria-label="Add Plenty to cart"' in body and body.count("left</span>") == 1
+    assert f'href="?day={day:%Y-%m-%d}" aria-current="date"' in body
+    other = client.get(f"/?day={timezone.localdate(later.start):%Y-%m-%d}").content.decode()
+    assert 'aria-label="Add Gone to cart"' in other  # that day has its own nine portions
+    assert client.get("/?day=not-a-day").status_code == 200

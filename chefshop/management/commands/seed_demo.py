@@ -35,6 +35,9 @@ MENU = {
     ],
 }
 
+# Dishes the kitchen cooks a fixed number of per delivery day (the rest are unlimited).
+DAILY_PORTIONS = {"Braised beef ragù": 12, "Lemon tart": 8}
+
 SCHEDULE = [(time(12, 0), time(13, 0), 6), (time(18, 0), time(19, 0), 6), (time(19, 0), time(20, 0), 6)]
 
 
@@ -49,7 +52,12 @@ class Command(BaseCommand):
                 MenuItem.objects.get_or_create(
                     category=category,
                     name=name,
-                    defaults={"description": description, "price": Decimal(price), "position": item_position},
+                    defaults={
+                        "description": description,
+                        "price": Decimal(price),
+                        "position": item_position,
+                        "daily_portions": DAILY_PORTIONS.get(name),
+                    },
                 )
         for weekday in range(7):
             for start, end, capacity in SCHEDULE:

@@ -1,8 +1,0 @@
-from django.urls import path
-
-from catalog import views
-
-app_name = "catalog"
-urlpatterns = [
-    path("", views.menu, name="menu"),
-]
