@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.browser.conftest import REDIS_START  # noqa: E402 - one command to start the local Redis
+from tests.supervised import SupervisedShop  # noqa: E402 - the shop as `make run` starts it
 
 PY = sys.executable
 PORT = int(os.environ.get("SOAK_PORT", "8765"))
@@ -72,40 +73,20 @@ def log(message: str) -> None:
 # --- processes -----------------------------------------------------------------------------------
 
 
-class Shop:
-    """supervisord with the repository's supervisord.conf, as `make run` runs it."""
+class Shop(SupervisedShop):
+    """The shop under supervisord, as `make run` runs it, and what this run did to its processes."""
 
     PROGRAMS = ("web:web-0", "web:web-1", "worker", "beat")
 
     def __init__(self):
-        self.process: subprocess.Popen | None = None
+        super().__init__(ENV, RUN_DIR, PORT, web_processes=2)
         self.kills: list[str] = []  # programs this run killed, in order
         self.back_seconds: list[tuple[str, float]] = []
 
     def start(self) -> None:
-        RUN_DIR.mkdir(parents=True, exist_ok=True)
         for old in RUN_DIR.glob("*"):
             old.unlink()
-        out = open(LOGS / "supervisord-console.log", "ab")
-        conf = str(ROOT / "supervisord.conf")
-        self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/supervisord"), "-n", "-c", conf],
-            cwd=ROOT,
-            env=ENV,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def ctl(self, *args: str) -> str:
-        command = [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(ROOT / "supervisord.conf"), *args]
-        return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=30, check=False).stdout
-
-    def pid(self, program: str) -> int:
-        try:
-            return int(self.ctl("pid", program).strip())
-        except ValueError:
-            return 0
+        super().start()
 
     def kill(self, program: str, sig) -> None:
         """Kill one program's process, and wait for supervisord to bring it back (a new pid, RUNNING)."""
@@ -123,21 +104,10 @@ class Shop:
     def unexpected_exits(self) -> list[str]:
         """Exits supervisord logged that this run did not cause."""
         exits = re.findall(r"exited: (\S+) \(", (RUN_DIR / "supervisord.log").read_text())
-        caused = [program.split(":")[-1] for program in self.kills]
-        for program in caused:
+        for program in [program.split(":")[-1] for program in self.kills]:
             if program in exits:
                 exits.remove(program)
         return exits
-
-    def stop(self) -> None:
-        """Ctrl-C: supervisord stops every program and exits."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 def pg_version() -> str:

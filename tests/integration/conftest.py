@@ -13,6 +13,7 @@ import pytest
 
 from chefshop.celery import app as celery_app
 from tests.browser.conftest import ROOT, Daphne, free_port, server_env
+from tests.supervised import SupervisedShop
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, message: str = "condition"):
@@ -127,51 +128,6 @@ def processes(job_env, tmp_path):
     yield start
     for process in reversed(started):
         process.stop()
-
-
-class SupervisedShop:
-    """The whole shop the way `make run` starts it: supervisord with the repository's supervisord.conf
-    (web, worker, beat), on a free port, with its own run directory, against the test database."""
-
-    def __init__(self, env: dict[str, str], run_dir: Path, port: int):
-        self.env = {**env, "WEB_PORT": str(port), "WEB_PROCESSES": "1", "RUN_DIR": str(run_dir)}
-        self.run_dir, self.url = run_dir, f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.run_dir / "console.log", "ab") as out:
-            self.process = subprocess.Popen(
-                [str(ROOT / ".venv/bin/supervisord"), "-n", "-c", str(ROOT / "supervisord.conf")],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def ctl(self, *args: str) -> str:
-        command = [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(ROOT / "supervisord.conf"), *args]
-        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=30, check=False)
-        return done.stdout.strip()
-
-    def pid(self, program: str) -> int:
-        try:
-            return int(self.ctl("pid", program))
-        except ValueError:
-            return 0
-
-    def log(self) -> str:
-        return "\n".join(path.read_text(errors="replace")[-4000:] for path in sorted(self.run_dir.glob("*.log")))
-
-    def stop(self) -> None:
-        """What Ctrl-C does to `make run`: supervisord stops every program and exits."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 @pytest.fixture
