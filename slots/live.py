@@ -1,5 +1,7 @@
 """What the slots app pushes: one card per slot, to every open slot picker and to the owner's slots board."""
 
+from datetime import date
+
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -30,7 +32,23 @@ def slot_version(slot: DeliverySlot, now=None) -> int:
 
 
 def sort_key(slot: DeliverySlot) -> str:
-    return f"{slot.start:%Y%m%d%H%M}{slot.pk:012d}"
+    return f"{timezone.localtime(slot.start):%Y%m%d%H%M}{slot.pk:012d}"
+
+
+# The picker groups its slots by day: a heading card per delivery day, sorted before that day's slots.
+# It shows only the day, so its version never changes; it leaves with the day's last slot.
+DAY_PREFIX = "slot-day-"
+DAY_VERSION = 1
+
+
+def day_card(day) -> live.Card:
+    cached = live.card_cache.get(f"{DAY_PREFIX}{day:%Y-%m-%d}", DAY_VERSION)
+    if cached is not None:
+        return cached
+    html = render_to_string(
+        "slots/_slot_day.html", {"day": day, "card_id": f"{DAY_PREFIX}{day:%Y-%m-%d}", "sort": f"{day:%Y%m%d}"}
+    )
+    return live.Card(id=f"{DAY_PREFIX}{day:%Y-%m-%d}", version=DAY_VERSION, region=PICKER_REGION, html=html)
 
 
 def _context(slot: DeliverySlot) -> dict:
@@ -46,18 +64,25 @@ def render_board_row(slot: DeliverySlot, *, message: str = "") -> str:
     return render_to_string("slots/_board_row.html", {**_context(slot), "message": message})
 
 
-def _card_maker(prefix: str, region: str, render):
+def _card_maker(prefix: str, region: str, render, *, by_day: bool = False):
     def versions(group: str) -> live.Versions:
         now = timezone.now()
-        return {
-            f"{prefix}{slot.pk}": (slot.version * 2 + int(slot.order_cutoff <= now), str(slot.pk))
-            for slot in selectors.slots_upcoming(now=now).only("pk", "version", "order_cutoff")
-        }
+        slots = list(selectors.slots_upcoming(now=now).only("pk", "version", "order_cutoff", "start"))
+        found: live.Versions = {}
+        for slot in slots:
+            day = timezone.localdate(slot.start)
+            if by_day:
+                found.setdefault(f"{DAY_PREFIX}{day:%Y-%m-%d}", (DAY_VERSION, f"day:{day:%Y-%m-%d}"))
+            found[f"{prefix}{slot.pk}"] = (slot.version * 2 + int(slot.order_cutoff <= now), str(slot.pk))
+        return found
 
     def cards(group: str, keys: list[str]) -> list[live.Card]:
-        ids = [int(key) for key in keys]
+        days = {date.fromisoformat(key[4:]) for key in keys if key.startswith("day:")}
+        ids = [int(key) for key in keys if not key.startswith("day:")]
         shown = {slot.pk: slot for slot in selectors.slots_upcoming().filter(pk__in=ids)}
-        out = []
+        if by_day:  # a slot of a new day brings its day's heading
+            days |= {timezone.localdate(slot.start) for slot in shown.values()}
+        out = [day_card(day) for day in sorted(days)]
         for slot_id in ids:
             slot = shown.get(slot_id)
             if slot is None:  # no longer upcoming (or deleted): off the list
@@ -73,7 +98,7 @@ def _card_maker(prefix: str, region: str, render):
     return versions, cards
 
 
-_picker_versions, _picker_cards = _card_maker("slot-", PICKER_REGION, render_slot_option)
+_picker_versions, _picker_cards = _card_maker("slot-", PICKER_REGION, render_slot_option, by_day=True)
 _board_versions, _board_cards = _card_maker("board-slot-", BOARD_REGION, render_board_row)
 
 

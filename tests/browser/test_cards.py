@@ -49,7 +49,8 @@ def test_a_slot_created_in_admin_appears_in_its_place_on_an_open_picker(daphne_s
     early = DeliverySlotFactory(start=timezone.now().replace(microsecond=0) + timedelta(hours=4))
     late = DeliverySlotFactory(start=early.start + timedelta(days=1))
     page = _picker(new_page, daphne_server.url)
-    expect(page.locator("#slot-list > li")).to_have_count(2)
+    expect(page.locator("#slot-list > li.slot")).to_have_count(2)
+    expect(page.locator("#slot-list > li.slot-day")).to_have_count(2)  # grouped by delivery day
 
     # when: the owner adds a slot between them in admin
     owner = Client()
@@ -70,7 +71,7 @@ def test_a_slot_created_in_admin_appears_in_its_place_on_an_open_picker(daphne_s
 
     new = DeliverySlot.objects.exclude(pk__in=[early.pk, late.pk]).get()
     expect(page.locator(f"#slot-{new.pk}")).to_contain_text("7 places left", timeout=FAST)
-    ids = page.locator("#slot-list > li").evaluate_all("items => items.map(li => li.id)")
+    ids = page.locator("#slot-list > li.slot").evaluate_all("items => items.map(li => li.id)")
     assert ids == [f"slot-{early.pk}", f"slot-{new.pk}", f"slot-{late.pk}"]
     page.locator(f"#slot-input-{new.pk}").check()
 
