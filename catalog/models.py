@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -33,6 +34,7 @@ class MenuItem(models.Model):
         help_text="Portions the kitchen cooks per delivery day. Blank: unlimited; 0: none. "
         "A day can have its own number (stock).",
     )
+    version = models.PositiveIntegerField(default=1, editable=False)  # grows with every change: live menus
 
     class Meta:
         ordering = ["category__position", "position", "name"]
@@ -42,6 +44,11 @@ class MenuItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            self.version = (self.version or 0) + 1  # open menus show the change (catalog/live.py)
+        super().save(*args, **kwargs)
 
 
 class DishDay(models.Model):

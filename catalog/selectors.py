@@ -1,31 +1,19 @@
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet
-
-from catalog.models import Category, DishDay, MenuItem
+from catalog.models import DishDay, MenuItem
 
 
-def menu_categories() -> QuerySet[Category]:
-    """Categories that have items, each with its items, in two queries."""
-    items = MenuItem.objects.order_by("position", "name")
-    return (
-        Category.objects.filter(items__isnull=False)
-        .distinct()
-        .order_by("position", "name")
-        .prefetch_related(Prefetch("items", queryset=items))
-    )
+def stock_rows(*, day: date, item_ids: list[int]) -> dict[int, DishDay]:
+    """Each dish's stock row for ``day`` (dishes nobody has ordered and with no own number have none). One query."""
+    return {row.item_id: row for row in DishDay.objects.filter(day=day, item_id__in=item_ids)}
 
 
-def menu_item_get(*, item_id: int) -> MenuItem | None:
-    return MenuItem.objects.filter(pk=item_id).first()
+def left_of(item: MenuItem, row: DishDay | None) -> int | None:
+    """Portions of the dish left on the row's day (None: unlimited); without a row, the dish's default."""
+    total = row.total if row is not None else item.daily_portions
+    return None if total is None else max(total - (row.reserved if row is not None else 0), 0)
 
 
-def portions_left(*, items: list[MenuItem], day: date) -> dict[int, int | None]:
-    """Portions of each dish left on ``day`` (None: unlimited), in one query whatever the menu's size."""
-    rows = {row.item_id: row for row in DishDay.objects.filter(day=day, item_id__in=[item.pk for item in items])}
-    left: dict[int, int | None] = {}
-    for item in items:
-        row = rows.get(item.pk)
-        total = row.total if row is not None else item.daily_portions
-        left[item.pk] = None if total is None else max(total - (row.reserved if row is not None else 0), 0)
-    return left
+def stock_rows_between(*, first: date, last: date, item_ids: list[int]) -> list[DishDay]:
+    """The stock rows of these dishes from ``first`` to ``last``. One query."""
+    return list(DishDay.objects.filter(day__gte=first, day__lte=last, item_id__in=item_ids))

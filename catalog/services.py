@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from catalog.errors import DishNotFound, SoldOut, TotalBelowReserved
 from catalog.models import MAX_PORTIONS, DishDay, MenuItem
-from catalog.signals import stock_changed
+from catalog.signals import dish_changed, stock_changed
 
 
 def day_label(day: date) -> str:
@@ -156,9 +156,10 @@ def item_set_daily_portions(*, item_id: int, portions: int | None) -> None:
             f"{item.name} on {day_label(day)} already has {reserved} portions ordered; "
             f"the daily portions cannot be lower than that."
         )
-    MenuItem.objects.filter(pk=item_id).update(daily_portions=portions)
+    MenuItem.objects.filter(pk=item_id).update(daily_portions=portions, version=F("version") + 1)
     following = DishDay.objects.filter(item_id=item_id, overridden=False, day__gte=timezone.localdate())
     days = sorted(set(following.values_list("day", flat=True)))
     following.update(total=portions, version=F("version") + 1)
     for day in days:
         _changed([item_id], day)
+    dish_changed.send(sender=MenuItem, item_ids=[item_id])

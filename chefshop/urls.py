@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("slots.urls")),
     path("", include("deliveries.urls")),
+    path("", include("catalog.urls")),
 ]
 
 handler500 = "chefshop.outage.server_error"

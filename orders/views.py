@@ -1,5 +1,4 @@
 import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,8 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from catalog import selectors as catalog_selectors
-from catalog.models import MenuItem
+from catalog import live as catalog_live
 from chefshop import live as live_layer
 from chefshop.boards import card_response, parse_day, parse_version
 from chefshop.errors import DomainError, StaleVersion
@@ -29,34 +27,10 @@ from slots.live import picker_cards
 
 def menu(request):
     """The menu, with each dish's portions left on the day being chosen: ``?day=`` (one of the days that
-    can still take orders), else the day of the next open slot."""
+    can still take orders), else the day of the next open slot. Live: the day's stock and dishes."""
     days = slot_selectors.open_days()
     chosen = parse_day(request.GET.get("day"), allowed=days) or (days[0] if days else timezone.localdate())
-    categories = list(catalog_selectors.menu_categories())
-    items = [item for category in categories for item in category.items.all()]
-    left = catalog_selectors.portions_left(items=items, day=chosen)
-    sections = [
-        (category, [MenuDish(item, left[item.pk], settings.STOCK_LOW_AT) for item in category.items.all()])
-        for category in categories
-    ]
-    return render(request, "catalog/menu.html", {"sections": sections, "days": days, "day": chosen})
-
-
-@dataclass(frozen=True)
-class MenuDish:
-    """A dish on the menu with its portions left on the chosen day (None: unlimited)."""
-
-    item: MenuItem
-    left: int | None
-    low_at: int
-
-    @property
-    def sold_out(self) -> bool:
-        return self.left == 0
-
-    @property
-    def low(self) -> bool:
-        return self.left is not None and 0 < self.left <= self.low_at
+    return render(request, "catalog/menu.html", {"cards": catalog_live.menu_cards(chosen), "days": days, "day": chosen})
 
 
 def _cart(request, *, create: bool = False):

@@ -53,7 +53,9 @@ def test_menu_costs_the_same_with_5_or_500_items(client, django_assert_max_num_q
     with django_assert_max_num_queries(small):
         body = client.get("/").content.decode()
     assert body.count("data-item=") == 500
-    assert small <= 4
+    # the days that can take orders; the dishes and their day's stock rows for the card versions; the same
+    # two again for the cards not yet rendered
+    assert small <= 5
 
 
 def test_checkout_costs_the_same_with_5_or_500_slots(client, django_assert_max_num_queries):

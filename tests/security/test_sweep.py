@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.utils import timezone
 
 from chefshop.asgi import application
 from deliveries import services as delivery_services
@@ -63,6 +64,14 @@ def _refused(response) -> bool:
     )
 
 
+def _day(slot) -> str:
+    return f"{timezone.localdate(slot.start):%Y-%m-%d}"
+
+
+def _dish(world) -> int:
+    return world["order"].items.first().menu_item_id
+
+
 def _matrix(world):
     """(method, url, the roles allowed)."""
     order, delivery, slot = world["order"], world["delivery"], world["slot"]
@@ -75,6 +84,8 @@ def _matrix(world):
         ("post", f"/owner/kitchen/orders/{order.public_id}/start/", {"owner"}),
         ("post", f"/owner/dispatch/{delivery.pk}/assign/", {"owner"}),
         ("post", f"/owner/slots/{slot.pk}/close/", {"owner"}),
+        ("get", "/owner/stock/", {"owner"}),
+        ("post", f"/owner/stock/{_dish(world)}/{_day(slot)}/", {"owner"}),
         ("get", "/driver/", {"driver A", "driver B"}),
         ("post", f"/driver/deliveries/{delivery.pk}/start/", {"driver A"}),
         ("post", f"/driver/deliveries/{delivery.pk}/delivered/", {"driver A"}),
@@ -106,7 +117,9 @@ def test_every_topic_times_every_role(world):
         "/ws/owner/dispatch/": {"owner"},
         "/ws/owner/slots/": {"owner"},
         "/ws/driver/": {"driver A", "driver B"},
+        "/ws/owner/stock/": {"owner"},
         "/ws/slots/": set(world["users"]),
+        f"/ws/menu/{_day(world['slot'])}/": set(world["users"]),
     }
 
     def cookie(user):
@@ -158,6 +171,7 @@ def test_posts_without_a_csrf_token_are_refused(world, htmx):
         ("owner", f"/owner/kitchen/orders/{order.public_id}/start/", {}),
         ("owner", f"/owner/dispatch/{delivery.pk}/assign/", {}),
         ("owner", f"/owner/slots/{slot.pk}/close/", {}),
+        ("owner", f"/owner/stock/{_dish(world)}/{_day(slot)}/", {"total": 3}),
         ("driver A", f"/driver/deliveries/{delivery.pk}/start/", {}),
         (None, "/accounts/login/", {"username": "x", "password": "y"}),
     ]
