@@ -340,6 +340,7 @@ def bench_orders(clients: int = 32, seconds: float = 10, warmup: float = 2) -> d
     spread = [make_slot(capacity=1_000_000, offset=FAR + timedelta(days=1, hours=i)) for i in range(1000)]
     spread_ids = [s.pk for s in spread]
     race = make_slot(capacity=race_capacity, offset=FAR + timedelta(days=100))
+    dish, dish_slot_ids = _hot_dish_setup(item)
     res["trivial_view"] = _trivial_queries()
     flush_bench_redis()
     tier = WebTier("web-orders", WEB_PROCESSES)
@@ -349,6 +350,16 @@ def bench_orders(clients: int = 32, seconds: float = 10, warmup: float = 2) -> d
     try:
         _part(res, "hot", lambda: asyncio.run(_order_load(base, item, lambda i, n: hot.pk, clients, seconds, warmup)))
         print(f"  hot slot: {res['hot'].get('orders_per_s', float('nan')):.1f} checkouts/s", flush=True)
+        _part(
+            res,
+            "hot_dish",
+            lambda: asyncio.run(
+                _order_load(
+                    base, dish, lambda i, n: dish_slot_ids[(i * 31 + n) % len(dish_slot_ids)], clients, seconds, warmup
+                )
+            ),
+        )
+        print(f"  hot dish: {res['hot_dish'].get('orders_per_s', float('nan')):.1f} checkouts/s", flush=True)
         _part(res, "trivial", lambda: asyncio.run(_trivial_load(base, clients, seconds, warmup)))
         print(f"  trivial view: {res['trivial'].get('requests_per_s', float('nan')):.1f} req/s", flush=True)
         _part(res, "profiled", lambda: _profiled_hot_run(tier, item, hot.pk, clients))
@@ -402,7 +413,35 @@ def bench_orders(clients: int = 32, seconds: float = 10, warmup: float = 2) -> d
     res["ratio_hot_vs_pgbench"] = ratio(res["hot"].get("orders_per_s"), res["pgbench"]["tps"])
     res["ratio_hot_vs_trivial"] = ratio(res["hot"].get("orders_per_s"), res["trivial"].get("requests_per_s"))
     res["ratio_hot_vs_spread"] = ratio(res["hot"].get("orders_per_s"), res["spread"].get("orders_per_s"))
+    res["ratio_hot_dish_vs_hot_slot"] = ratio(res["hot_dish"].get("orders_per_s"), res["hot"].get("orders_per_s"))
+    if "error" not in res["hot_dish"]:
+        from catalog.models import DishDay
+
+        row = DishDay.objects.filter(item_id=dish).first()
+        res["hot_dish"]["db_reserved"] = row.reserved if row else 0
+        res["hot_dish"]["db_orders"] = Order.objects.filter(slot_id__in=dish_slot_ids).count()
+        res["hot_dish"]["db_stock_rows"] = DishDay.objects.filter(item_id=dish).count()
     return res
+
+
+def _hot_dish_setup(like_item: int, slots: int = 100) -> tuple[int, list[int]]:
+    """A dish with a daily number of portions, and ``slots`` roomy slots all on one delivery day: every
+    checkout of the "hot dish" load takes that one dish-day row, while the slot rows are spread."""
+    from catalog.models import MenuItem
+
+    template = MenuItem.objects.get(pk=like_item)
+    dish = MenuItem.objects.create(
+        category_id=template.category_id, name="Bench hot dish", price=template.price, daily_portions=2_000_000_000
+    )
+    now = timezone.localtime(timezone.now()).replace(second=0, microsecond=0)
+    first = (now + FAR + timedelta(days=150)).replace(hour=7, minute=0)
+    ids = [
+        make_slot(
+            capacity=1_000_000, offset=first + timedelta(minutes=8 * i) - timezone.now().replace(microsecond=0)
+        ).pk
+        for i in range(slots)
+    ]
+    return dish.pk, ids
 
 
 # --- 2. commit -> screen --------------------------------------------------------------------------

@@ -73,6 +73,7 @@ def _targets(b: dict) -> Targets:
     t.bench = "orders"
     t.at_least("Hot-slot checkouts/s ÷ pgbench hot-row UPDATE/s", o.get("ratio_hot_vs_pgbench"), 0.05)
     t.at_least("Hot-slot checkouts/s ÷ trivial Django view req/s", o.get("ratio_hot_vs_trivial"), 0.1)
+    t.at_least("Hot-dish checkouts/s ÷ hot-slot checkouts/s", o.get("ratio_hot_dish_vs_hot_slot"), 0.8)
     t.bench = "latency"
     t.at_most("Commit → socket p99 ÷ Redis PUBLISH p99, 500 sockets", g(lat, "levels", 500, "ratio_p99"), 3)
     for n in (500, 2000):
@@ -290,13 +291,21 @@ def render(res: dict) -> str:
             f"| hot slot vs the same load over 1,000 slots | {f(g(o, 'hot', 'orders_per_s'))}/s |"
             f" {f(g(o, 'spread', 'orders_per_s'))}/s | {r(o.get('ratio_hot_vs_spread'))} |"
         )
+        w(
+            "| hot dish (one dish-day row, 100 slots of one day) vs hot slot |"
+            f" {f(g(o, 'hot_dish', 'orders_per_s'))}/s |"
+            f" {f(g(o, 'hot', 'orders_per_s'))}/s | {r(o.get('ratio_hot_dish_vs_hot_slot'))} |"
+        )
         w("")
-        for key in ("hot", "trivial", "spread", "profiled"):
+        for key in ("hot", "hot_dish", "trivial", "spread", "profiled"):
             if isinstance(o.get(key), dict) and "error" in o[key]:
                 w(f"The {key} run failed: `{o[key]['error']}`.\n")
         w(
             f"Errors during the hot run: `{json.dumps(g(o, 'hot', 'errors'))}`; trivial view:"
             f" `{json.dumps(g(o, 'trivial', 'errors'))}`; over 1,000 slots: `{json.dumps(g(o, 'spread', 'errors'))}`."
+            f" Hot dish afterwards: {g(o, 'hot_dish', 'db_orders')} orders, {g(o, 'hot_dish', 'db_reserved')} portions"
+            f" reserved on {g(o, 'hot_dish', 'db_stock_rows')} dish-day row(s); errors"
+            f" `{json.dumps(g(o, 'hot_dish', 'errors'))}`."
             f" Hot slot in the database afterwards: reserved {g(o, 'hot', 'db_reserved')},"
             f" orders {g(o, 'hot', 'db_orders')}.\n"
         )

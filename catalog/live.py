@@ -1,6 +1,7 @@
 """What the catalog pushes: the menu of one delivery day, one card per dish (with its portions left
 that day) under one heading card per category. A change of stock or of a dish reaches open menus."""
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +19,6 @@ from chefshop import live
 from chefshop.roles import is_owner
 
 REGION = "menu-dishes"
-CATEGORY_VERSION = 1  # a heading shows the category's name only
 
 
 def menu_group(day: date) -> str:
@@ -71,7 +71,7 @@ def _versions(group: str) -> live.Versions:
     rows = selectors.stock_rows(day=day, item_ids=[item.pk for item in items])
     found: live.Versions = {}
     for item in sorted(items, key=_dish_sort):
-        found.setdefault(f"menu-cat-{item.category_id}", (CATEGORY_VERSION, f"cat:{item.category_id}"))
+        found.setdefault(f"menu-cat-{item.category_id}", (item.category.version, f"cat:{item.category_id}"))
         row = rows.get(item.pk)
         found[f"dish-{item.pk}"] = (item.version + (row.version if row else 0), str(item.pk))
     return found
@@ -91,7 +91,7 @@ def _cards(group: str, keys: list[str]) -> list[live.Card]:
         head = render_to_string(
             "catalog/_category_head.html", {"category": category, "sort": f"{_category_sort(category)}0"}
         )
-        out.append(live.Card(id=f"menu-cat-{category.pk}", version=CATEGORY_VERSION, region=REGION, html=head))
+        out.append(live.Card(id=f"menu-cat-{category.pk}", version=category.version, region=REGION, html=head))
     for pk in item_ids:
         item = items.get(pk)
         if item is None:  # removed from the menu
@@ -121,6 +121,7 @@ def _authorize(viewer: Any, kwargs: dict[str, Any]) -> str | None:
 def push_stock(sender: Any, item_ids: list[int], day: date, **kwargs: Any) -> None:
     live.notify(menu_group(day), *item_ids)
     live.notify(BOARD_GROUP, *item_ids)
+    live.notify(STOCK_GROUP, *item_ids)
 
 
 @receiver(dish_changed, dispatch_uid="catalog.live.push_dish")
@@ -128,6 +129,7 @@ def push_dish(sender: Any, item_ids: list[int], **kwargs: Any) -> None:
     for day in _days_ahead():
         live.notify(menu_group(day), *item_ids)
     live.notify(BOARD_GROUP, *item_ids)
+    live.notify(STOCK_GROUP, *item_ids)
 
 
 @receiver(post_save, sender=MenuItem, dispatch_uid="catalog.live.push_saved_dish")
@@ -137,6 +139,18 @@ def push_saved_dish(sender: Any, instance: MenuItem, **kwargs: Any) -> None:
     for day in _days_ahead():
         live.notify(menu_group(day), instance.pk, f"cat:{instance.category_id}")
     live.notify(BOARD_GROUP, instance.pk)
+    live.notify(STOCK_GROUP, instance.pk)
+
+
+@receiver(post_save, sender=Category, dispatch_uid="catalog.live.push_saved_category")
+def push_saved_category(sender: Any, instance: Category, **kwargs: Any) -> None:
+    """Renamed or moved: its heading, and its dishes (they sort under it), on every open menu."""
+    item_ids = list(instance.items.values_list("pk", flat=True))
+    for day in _days_ahead():
+        live.notify(menu_group(day), f"cat:{instance.pk}", *item_ids)
+    if item_ids:
+        live.notify(BOARD_GROUP, *item_ids)
+        live.notify(STOCK_GROUP, *item_ids)
 
 
 live.register_topic("menu", authorize=_authorize, versions=_versions, cards=_cards, regions=[REGION])
@@ -169,32 +183,47 @@ def _board_rows(item_ids: list[int] | None, days: list[date]) -> tuple[list[Menu
     return found, by_item
 
 
+# Each new day outweighs every change a dish's days can have seen: at midnight the oldest day leaves
+# the sum below, and the version must still grow.
+DAY_WEIGHT = 10**9
+
+
 def _row_version(item: MenuItem, rows: dict[date, Any]) -> int:
-    """Grows with every change of the dish and of any of its days' stock."""
-    return item.version + sum(row.version for row in rows.values())
+    """Grows with every change of the dish and of any of its days' stock, and with every new day."""
+    return timezone.localdate().toordinal() * DAY_WEIGHT + item.version + sum(row.version for row in rows.values())
 
 
-def _board_versions(group: str) -> live.Versions:
-    items, by_item = _board_rows(None, _days_ahead())
-    return {f"stock-dish-{item.pk}": (_row_version(item, by_item.get(item.pk, {})), str(item.pk)) for item in items}
+def _per_dish(prefix: str, region: str, render: Any) -> tuple[Any, Any]:
+    """The versions and cards of a topic with one card per dish over the days of the horizon."""
+
+    def versions(group: str) -> live.Versions:
+        items, by_item = _board_rows(None, _days_ahead())
+        return {f"{prefix}{item.pk}": (_row_version(item, by_item.get(item.pk, {})), str(item.pk)) for item in items}
+
+    def cards(group: str, keys: list[str]) -> list[live.Card]:
+        days = _days_ahead()
+        ids = [int(key) for key in keys]
+        items, by_item = _board_rows(ids, days)
+        found = {item.pk: item for item in items}
+        out = []
+        for pk in ids:
+            item = found.get(pk)
+            if item is None:
+                out.append(live.Card(id=f"{prefix}{pk}", version=live.GONE_FOR_GOOD, region=region, html=None))
+                continue
+            rows = by_item.get(pk, {})
+            version = _row_version(item, rows)
+            out.append(
+                live.Card(
+                    id=f"{prefix}{pk}", version=version, region=region, html=render(item, rows, days, version=version)
+                )
+            )
+        return out
+
+    return versions, cards
 
 
-def _board_cards(group: str, keys: list[str]) -> list[live.Card]:
-    days = _days_ahead()
-    ids = [int(key) for key in keys]
-    items, by_item = _board_rows(ids, days)
-    found = {item.pk: item for item in items}
-    out = []
-    for pk in ids:
-        item = found.get(pk)
-        if item is None:
-            out.append(live.Card(id=f"stock-dish-{pk}", version=live.GONE_FOR_GOOD, region=BOARD_REGION, html=None))
-            continue
-        rows = by_item.get(pk, {})
-        version = _row_version(item, rows)
-        html = render_stock_row(item, rows, days, version=version)
-        out.append(live.Card(id=f"stock-dish-{pk}", version=version, region=BOARD_REGION, html=html))
-    return out
+_board_versions, _board_cards = _per_dish("stock-dish-", BOARD_REGION, render_stock_row)
 
 
 def stock_board_cards() -> list[live.Card]:
@@ -217,4 +246,40 @@ live.register_topic(
     versions=_board_versions,
     cards=_board_cards,
     regions=[BOARD_REGION],
+)
+
+
+# --- each dish's stock over the horizon, as data: carts and checkouts check their lines against it ----
+
+STOCK_REGION = "dish-stock"
+STOCK_GROUP = "dish-stock"
+
+
+def render_stock_data(item: MenuItem, rows: dict[date, Any], days: list[date], *, version: int) -> str:
+    left = {f"{day:%Y-%m-%d}": selectors.left_of(item, rows.get(day)) for day in days}
+    return render_to_string(
+        "catalog/_stock_data.html",
+        {
+            "item": item,
+            "left": json.dumps({day: n for day, n in left.items() if n is not None}, separators=(",", ":")),
+            "version": version,
+            "sort": _dish_sort(item),
+        },
+    )
+
+
+_stock_versions, _stock_cards = _per_dish("dish-stock-", STOCK_REGION, render_stock_data)
+
+
+def stock_data_cards(item_ids: list[int]) -> list[live.Card]:
+    """The stock data of these dishes (a cart's), as a page embeds it before its socket connects."""
+    return live.render_cards(live.topic("dish-stock"), STOCK_GROUP, [str(pk) for pk in item_ids])
+
+
+live.register_topic(
+    "dish-stock",
+    authorize=lambda viewer, kwargs: STOCK_GROUP,
+    versions=_stock_versions,
+    cards=_stock_cards,
+    regions=[STOCK_REGION],
 )

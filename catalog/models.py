@@ -11,6 +11,7 @@ MAX_PORTIONS = 10_000  # a day's portions of one dish; more is a typo
 class Category(models.Model):
     name = models.CharField(max_length=80, unique=True)
     position = models.PositiveSmallIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1, editable=False)  # grows with every change: live menus
 
     class Meta:
         ordering = ["position", "name"]
@@ -18,6 +19,11 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            self.version = (self.version or 0) + 1  # open menus show the renamed heading (catalog/live.py)
+        super().save(*args, **kwargs)
 
 
 class MenuItem(models.Model):

@@ -5,6 +5,7 @@ from chefshop.live import LiveConsumer
 websocket_urlpatterns = [
     path("ws/slots/", LiveConsumer.as_asgi(topic="slots")),
     path("ws/menu/<str:day>/", LiveConsumer.as_asgi(topic="menu")),
+    path("ws/stock/", LiveConsumer.as_asgi(topic="dish-stock")),
     path("ws/orders/<uuid:public_id>/", LiveConsumer.as_asgi(topic="order")),
     path("ws/owner/kitchen/", LiveConsumer.as_asgi(topic="kitchen")),
     path("ws/owner/dispatch/", LiveConsumer.as_asgi(topic="dispatch")),

@@ -18,3 +18,7 @@ class EmptyCart(OrderError):
 
 class ItemUnavailable(OrderError):
     message = "Some items in your cart are no longer available."
+
+
+class PricesChanged(OrderError):
+    message = "Some prices changed since you looked. Please check the total and place your order again."

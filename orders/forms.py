@@ -28,6 +28,10 @@ class CheckoutForm(forms.Form):
         min_value=1, max_value=2**31 - 1, error_messages={"required": "Please choose a delivery slot."}
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The total the page showed: an order is never placed at prices the customer has not seen.
+    seen_total = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=2, widget=forms.HiddenInput
+    )
 
 
 class QuantityForm(forms.Form):

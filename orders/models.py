@@ -28,6 +28,8 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey("catalog.MenuItem", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(default=1)
+    # The dish's price when the customer last saw it here: a change since is shown before checkout.
+    price_seen = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -42,6 +44,10 @@ class CartLine(models.Model):
     @property
     def line_total(self) -> Decimal:
         return self.item.price * self.quantity
+
+    @property
+    def price_changed(self) -> bool:
+        return self.price_seen is not None and self.price_seen != self.item.price
 
 
 class Order(models.Model):

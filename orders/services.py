@@ -8,15 +8,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from catalog import services as catalog_services
 from catalog.models import MenuItem
 from chefshop.errors import IllegalTransition, StaleVersion
 from chefshop.statemachine import START, Actor, Step
+from chefshop.templatetags.shop import money
 from orders import notifications
-from orders.errors import CartError, EmptyCart, ItemUnavailable
+from orders.errors import CartError, EmptyCart, ItemUnavailable, PricesChanged
 from orders.machine import ORDER_MACHINE, Effect
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
 from orders.signals import order_status_changed
@@ -67,10 +68,12 @@ def cart_add(*, cart: Cart, item_id: int, quantity: int = 1) -> CartLine:
         raise CartError("That dish is not on the menu.")
     if not item.available:
         raise CartError(f"Sorry, {item.name} is not available right now.")
-    line, created = CartLine.objects.get_or_create(cart=cart, item=item, defaults={"quantity": quantity})
+    line, created = CartLine.objects.get_or_create(
+        cart=cart, item=item, defaults={"quantity": quantity, "price_seen": item.price}
+    )
     if not created:
         bumped = CartLine.objects.filter(pk=line.pk, quantity__lte=settings.CART_MAX_QUANTITY - quantity).update(
-            quantity=F("quantity") + quantity
+            quantity=F("quantity") + quantity, price_seen=item.price
         )
         if not bumped:
             raise CartError(f"You can order at most {settings.CART_MAX_QUANTITY} of {item.name}.")
@@ -89,6 +92,17 @@ def cart_set_quantity(*, cart: Cart, item_id: int, quantity: int) -> None:
         raise CartError("That dish is not in your cart any more.")
 
 
+def cart_prices_seen(*, cart: Cart) -> None:
+    """The customer has been shown the cart's prices as they are now."""
+    CartLine.objects.filter(cart=cart).update(
+        price_seen=Subquery(MenuItem.objects.filter(pk=OuterRef("item_id")).values("price")[:1])
+    )
+
+
+def cart_total(lines: list[CartLine]) -> Decimal:
+    return sum((line.line_total for line in lines), Decimal("0.00"))
+
+
 @transaction.atomic
 def cart_merge(*, token: uuid.UUID | None, user: Any) -> None:
     """At login, move the anonymous cart's lines into the user's cart (quantities add up, capped)."""
@@ -105,7 +119,9 @@ def cart_merge(*, token: uuid.UUID | None, user: Any) -> None:
             mine.quantity = min(mine.quantity + line.quantity, settings.CART_MAX_QUANTITY)
             mine.save(update_fields=["quantity"])
         else:
-            CartLine.objects.create(cart=target, item_id=line.item_id, quantity=line.quantity)
+            CartLine.objects.create(
+                cart=target, item_id=line.item_id, quantity=line.quantity, price_seen=line.price_seen
+            )
     anonymous.delete()
 
 
@@ -120,11 +136,13 @@ def order_place(
     idempotency_key: uuid.UUID,
     user: Any = None,
     owner_token: uuid.UUID | None = None,
+    seen_total: Decimal | None = None,
 ) -> Order:
     """Place the cart as an order into a slot. The same ``idempotency_key`` never makes two orders.
 
-    Raises a ``SlotError`` (full, closed, unknown), ``EmptyCart`` or ``ItemUnavailable``; in every
-    case nothing is written and the cart is kept.
+    Raises a ``SlotError`` (full, closed, unknown), ``EmptyCart``, ``ItemUnavailable``, ``SoldOut``
+    or ``PricesChanged`` (the cart's total is no longer ``seen_total``, the one the customer saw); in
+    every case nothing is written and the cart is kept.
     """
     existing = Order.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -137,6 +155,7 @@ def order_place(
             idempotency_key=idempotency_key,
             user=user,
             owner_token=owner_token,
+            seen_total=seen_total,
         )
     except (IntegrityError, EmptyCart):
         # A parallel submit of the same form won the race (it emptied the cart, or holds the key);
@@ -156,10 +175,19 @@ def _order_place(
     idempotency_key: uuid.UUID,
     user: Any,
     owner_token: uuid.UUID | None,
+    seen_total: Decimal | None = None,
 ) -> Order:
     lines = list(CartLine.objects.filter(cart=cart).select_related("item").select_for_update(of=("self",)))
     if not lines:
         raise EmptyCart()
+    if seen_total is not None and cart_total(lines) != seen_total:
+        changed = [
+            f"{line.item.name} is now {money(line.item.price)}" for line in lines if line.price_seen != line.item.price
+        ]
+        raise PricesChanged(
+            f"Prices changed since you looked: {', '.join(changed) or 'the total'}. "
+            f"The new total is {money(cart_total(lines))}; please check it and place your order again."
+        )
     unavailable = [line.item.name for line in lines if not line.item.available]
     if unavailable:
         raise ItemUnavailable(
@@ -178,7 +206,7 @@ def _order_place(
         phone=contact.phone,
         address=contact.address,
         notes=contact.notes,
-        total=sum((line.item.price * line.quantity for line in lines), Decimal("0.00")),
+        total=cart_total(lines),
     )
     OrderItem.objects.bulk_create(
         OrderItem(

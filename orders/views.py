@@ -16,6 +16,7 @@ from chefshop.errors import DomainError, StaleVersion
 from chefshop.roles import owner_required
 from chefshop.statemachine import Actor
 from orders import live, selectors, services
+from orders.errors import PricesChanged
 from orders.forms import CheckoutForm, QuantityForm
 from orders.machine import KITCHEN_STATUSES, ORDER_MACHINE
 from orders.models import Order
@@ -29,8 +30,32 @@ def menu(request):
     """The menu, with each dish's portions left on the day being chosen: ``?day=`` (one of the days that
     can still take orders), else the day of the next open slot. Live: the day's stock and dishes."""
     days = slot_selectors.open_days()
-    chosen = parse_day(request.GET.get("day"), allowed=days) or (days[0] if days else timezone.localdate())
+    chosen = _chosen_day(request, days)
+    if request.GET.get("day") and request.session.get(MENU_DAY) != chosen.isoformat():
+        request.session[MENU_DAY] = chosen.isoformat()  # the cart checks its lines against this day
     return render(request, "catalog/menu.html", {"cards": catalog_live.menu_cards(chosen), "days": days, "day": chosen})
+
+
+MENU_DAY = "chefshop.menu_day"
+
+
+def _chosen_day(request, days):
+    """The delivery day the customer is choosing for: ``?day=``, else the one last chosen on the menu,
+    else the day of the next open slot."""
+    return (
+        parse_day(request.GET.get("day"), allowed=days)
+        or parse_day(request.session.get(MENU_DAY), allowed=days)
+        or (days[0] if days else timezone.localdate())
+    )
+
+
+def _stock_context(lines) -> dict:
+    """What a page needs to check the cart against the stock live (static/js/live.js, "stock"): each
+    line's dish, and that dish's portions left per day as data cards of the public dish-stock topic."""
+    return {
+        "stock_cards": catalog_live.stock_data_cards([line.item_id for line in lines]),
+        "currency_symbol": settings.CURRENCY_SYMBOL,
+    }
 
 
 def _cart(request, *, create: bool = False):
@@ -71,10 +96,15 @@ def cart_add(request):
 def cart_detail(request):
     cart = _cart(request)
     lines = selectors.cart_lines(cart=cart)
-    total = sum(line.line_total for line in lines)
-    return render(
-        request, "orders/cart.html", {"lines": lines, "total": total, "max_quantity": settings.CART_MAX_QUANTITY}
-    )
+    days = slot_selectors.open_days()
+    context = {
+        "lines": lines,
+        "total": services.cart_total(lines),
+        "max_quantity": settings.CART_MAX_QUANTITY,
+        "day": _chosen_day(request, days) if days else None,
+        **_stock_context(lines),
+    }
+    return render(request, "orders/cart.html", context)
 
 
 @require_POST
@@ -124,8 +154,13 @@ def checkout(request):
                     idempotency_key=data["idempotency_key"],
                     user=request.user,
                     owner_token=shopper_token(request, create=True),
+                    seen_total=data["seen_total"],
                 )
                 return redirect(order)
+            except PricesChanged as exc:
+                services.cart_prices_seen(cart=cart)  # this answer shows the new prices
+                lines = selectors.cart_lines(cart=cart)
+                form.add_error(None, str(exc))
             except SlotError as exc:
                 form.add_error("slot", str(exc))
             except DomainError as exc:
@@ -137,14 +172,17 @@ def checkout(request):
             initial.update(name=request.user.get_full_name(), email=request.user.email)
         form = CheckoutForm(initial=initial)
         status = 200
-    total = sum(line.line_total for line in lines)
+    total = services.cart_total(lines)
     selected = str(form["slot"].value() or "")
-    return render(
-        request,
-        "orders/checkout.html",
-        {"form": form, "lines": lines, "total": total, "slot_cards": picker_cards(), "selected_slot": selected},
-        status=status,
-    )
+    context = {
+        "form": form,
+        "lines": lines,
+        "total": total,
+        "slot_cards": picker_cards(),
+        "selected_slot": selected,
+        **_stock_context(lines),
+    }
+    return render(request, "orders/checkout.html", context, status=status)
 
 
 def _order_by_key(key: str) -> Order | None:

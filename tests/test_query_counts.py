@@ -69,7 +69,24 @@ def test_checkout_costs_the_same_with_5_or_500_slots(client, django_assert_max_n
         body = client.get("/checkout/").content.decode()
     in_horizon = DeliverySlot.objects.filter(start__lt=timezone.now() + timedelta(days=7)).count()
     assert body.count('class="slot slot-') == in_horizon > 400
-    assert small <= 6
+    assert small <= 8
+
+
+def test_cart_and_checkout_cost_the_same_with_5_or_500_dishes_and_1_or_30_in_the_cart(
+    client, django_assert_max_num_queries
+):
+    # the slots; the cart and its lines; the dishes' versions and stock rows for the slot and stock cards
+    _grow_menu(5)
+    _grow_slots(5)
+    client.post("/cart/add/", {"item": MenuItem.objects.filter(available=True).first().pk})
+    small = {url: _queries(client, url) for url in ("/cart/", "/checkout/")}
+    _grow_menu(500)
+    for item in MenuItem.objects.filter(available=True)[:30]:
+        client.post("/cart/add/", {"item": item.pk})
+    for url, queries in small.items():
+        with django_assert_max_num_queries(queries):
+            body = client.get(url).content.decode()
+        assert body.count('id="dish-stock-') == 30
 
 
 def _grow_orders(total: int) -> None:

@@ -256,6 +256,7 @@
     });
     if (!sync.length) announceNew(inserted);
     else reopen();
+    checkStock();
     refreshSince();
     refreshCountdowns();
   }
@@ -295,6 +296,124 @@
       var banner = region && document.getElementById(region.dataset.announceNew || "");
       if (banner) banner.hidden = false;
     });
+  }
+
+
+  // --- a cart against the stock -------------------------------------------------------------------
+  // Carts and checkouts carry their lines ([data-cart-line]: dish, quantity, price seen) and the
+  // dish-stock cards of those dishes (#dish-stock: name, price, availability, portions left per day,
+  // shared by every page). After every frame the page checks its own lines against them: a cart flags
+  // a line that does not fit the chosen day, the picker disables the slots of a day that cannot take
+  // the cart and says why, and a changed price is shown with its new total.
+  function dayLabel(iso) {
+    var day = new Date(iso + "T12:00:00Z");
+    var parts = { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" };
+    return day.toLocaleDateString("en-GB", parts).replace(",", "");
+  }
+
+  function stockOf(itemId) {
+    var el = document.getElementById("dish-stock-" + itemId);
+    if (!el) return null;
+    var left = {};
+    try { left = JSON.parse(el.dataset.left || "{}"); } catch (err) { left = {}; }
+    return {
+      name: el.dataset.name,
+      price: Number(el.dataset.price),
+      priceText: el.dataset.priceText,
+      available: el.dataset.available === "true",
+      left: left,
+    };
+  }
+
+  // Why this line cannot be delivered on `day` ("" if it can); without a day, only what holds every day.
+  function lineProblem(line, stock, day) {
+    if (!stock) return "A dish in your cart is no longer on the menu";
+    if (!stock.available) return stock.name + " is no longer available";
+    if (!day || stock.left[day] === undefined) return "";
+    var left = stock.left[day];
+    if (left === 0) return stock.name + " sold out on " + dayLabel(day);
+    if (left < Number(line.dataset.qty)) return "Only " + left + " " + stock.name + " left on " + dayLabel(day);
+    return "";
+  }
+
+  function setText(el, text) {
+    if (el && el.textContent !== text) el.textContent = text;
+  }
+
+  function checkCart(box) {
+    var symbol = box.dataset.currency || "";
+    var day = box.dataset.day || "";
+    var total = 0;
+    box.querySelectorAll("[data-cart-line]").forEach(function (line) {
+      var stock = stockOf(line.dataset.item);
+      var seen = Number(line.dataset.priceSeen);
+      var price = stock ? stock.price : seen;
+      var qty = Number(line.dataset.qty);
+      var notes = [];
+      var problem = lineProblem(line, stock, day);
+      if (problem) notes.push(problem);
+      if (stock && price !== seen) notes.push("Price changed from " + symbol + seen.toFixed(2) + " to " + stock.priceText);
+      setText(line.querySelector("[data-line-note]"), notes.join(" · "));
+      line.classList.toggle("does-not-fit", !!problem);
+      setText(line.querySelector("[data-line-price]"), symbol + price.toFixed(2));
+      setText(line.querySelector("[data-line-total]"), symbol + (price * qty).toFixed(2));
+      total += price * qty;
+    });
+    setText(box.querySelector("[data-cart-total]"), symbol + total.toFixed(2));
+    // The total this page shows is the one an order may be placed at.
+    var seenTotal = document.querySelector("input[data-seen-total]");
+    if (seenTotal) seenTotal.value = total.toFixed(2);
+  }
+
+  function dayProblems(lines, day) {
+    var found = [];
+    lines.forEach(function (line) {
+      var problem = lineProblem(line, stockOf(line.dataset.item), day);
+      if (problem && found.indexOf(problem) < 0) found.push(problem);
+    });
+    return found;
+  }
+
+  function checkPicker(lines) {
+    var list = document.getElementById("slot-list");
+    if (!list) return;
+    var byDay = {};
+    list.querySelectorAll("[data-day-head]").forEach(function (head) {
+      var day = head.dataset.dayHead;
+      var problems = byDay[day] = dayProblems(lines, day);
+      var note = head.querySelector("[data-day-stock]");
+      if (note) {
+        setText(note, problems.length ? "Cannot take your cart: " + problems.join("; ") + "." : "");
+        note.hidden = !problems.length;
+      }
+    });
+    list.querySelectorAll("li[data-day]").forEach(function (slot) {
+      var day = slot.dataset.day;
+      var problems = byDay[day] || dayProblems(lines, day);
+      var radio = slot.querySelector('input[name="slot"]');
+      setText(slot.querySelector("[data-slot-stock]"), problems.length ? " · " + problems.join("; ") : "");
+      slot.classList.toggle("no-stock", problems.length > 0);
+      if (!radio) return;
+      if (problems.length) {
+        radio.disabled = true;
+        radio.dataset.stockDisabled = "true";
+      } else if (radio.dataset.stockDisabled) {
+        delete radio.dataset.stockDisabled;
+        radio.disabled = !slot.classList.contains("slot-open");
+      }
+      keepSlotChoice(slot);
+    });
+  }
+
+  function checkStock() {
+    if (!document.getElementById("dish-stock")) return;
+    var boxes = document.querySelectorAll("[data-cart-stock]");
+    boxes.forEach(checkCart);
+    var lines = [];
+    boxes.forEach(function (box) {
+      lines = lines.concat(Array.prototype.slice.call(box.querySelectorAll("[data-cart-line]")));
+    });
+    checkPicker(lines);
   }
 
   document.addEventListener("htmx:wsBeforeMessage", function (event) {
@@ -391,6 +510,7 @@
     document.querySelectorAll(".slot-head").forEach(settle);
     fillRosters(document);
     fillCsrf(document);
+    checkStock();
     refreshSince();
     refreshCountdowns();
   });

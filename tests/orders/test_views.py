@@ -1,5 +1,6 @@
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -278,3 +279,59 @@ def test_menu_says_how_many_portions_are_left_for_the_chosen_day(client, db):
     other = client.get(f"/?day={timezone.localdate(later.start):%Y-%m-%d}").content.decode()
     assert 'aria-label="Add Gone to cart"' in other  # that day has its own nine portions
     assert client.get("/?day=not-a-day").status_code == 200
+
+
+def test_a_price_changed_since_the_page_was_shown_is_said_before_any_order(client, item, slot):
+    # given: the checkout page showed the soup at its old price
+    item.price = "5.00"
+    item.save()
+    _add(client, item, 2)
+    page = client.get("/checkout/").content.decode()
+    assert 'name="seen_total" value="10.00"' in page
+    # when: the owner reprices it, and the customer places the order from that page
+    item.price = "6.50"
+    item.save()
+    response = client.post("/checkout/", _form(slot, seen_total="10.00"))
+    # then: no order; the page names the new price and total, keeps what was typed, and shows the new total
+    body = response.content.decode()
+    assert response.status_code == 422 and not Order.objects.exists()
+    assert "Soup is now €6.50" in body and "The new total is €13.00" in body
+    assert "Ada Lovelace" in body and 'name="seen_total" value="13.00"' in body
+    assert CartLine.objects.get().quantity == 2
+    # and the cart no longer says the price changed: the customer has been told
+    assert "Price changed" not in client.get("/cart/").content.decode()
+    # when: placed again at the total now shown, the order copies the new price
+    response = client.post("/checkout/", _form(slot, seen_total="13.00"))
+    assert response.status_code == 302
+    assert Order.objects.get().total == Decimal("13.00")
+
+
+def test_the_cart_says_a_price_changed_since_the_dish_was_added(client, item):
+    item.price = "5.00"
+    item.save()
+    _add(client, item)
+    item.price = "7.25"
+    item.save()
+    body = client.get("/cart/").content.decode()
+    assert "Price changed from €5.00 to €7.25" in body
+    assert f'data-item="{item.pk}" data-qty="1" data-price-seen="5.00"' in body
+
+
+def test_the_cart_checks_its_lines_against_the_day_chosen_on_the_menu(client, db):
+    soon = timezone.now().replace(microsecond=0) + timedelta(hours=3)
+    DeliverySlotFactory(start=soon, end=soon + timedelta(hours=1), order_cutoff=soon - timedelta(hours=1))
+    later = DeliverySlotFactory(
+        start=soon + timedelta(days=1), end=soon + timedelta(days=1, hours=1), order_cutoff=soon + timedelta(days=1)
+    )
+    dish = MenuItemFactory(name="Ragù", daily_portions=2)
+    _add(client, dish)
+    first, second = timezone.localdate(soon), timezone.localdate(later.start)
+    assert f'data-day="{first:%Y-%m-%d}"' in client.get("/cart/").content.decode()  # the next open day
+    client.get(f"/?day={second:%Y-%m-%d}")
+    body = client.get("/cart/").content.decode()
+    assert f'data-day="{second:%Y-%m-%d}"' in body
+    # the dish's portions left per day ride along as data for the page's live check
+    assert f'id="dish-stock-{dish.pk}"' in body
+    assert f"&quot;{second:%Y-%m-%d}&quot;:2" in body
+    client.get("/?day=1999-01-01")  # not a day that can take orders: the choice stays
+    assert f'data-day="{second:%Y-%m-%d}"' in client.get("/cart/").content.decode()

@@ -119,6 +119,7 @@ def test_every_topic_times_every_role(world):
         "/ws/driver/": {"driver A", "driver B"},
         "/ws/owner/stock/": {"owner"},
         "/ws/slots/": set(world["users"]),
+        "/ws/stock/": set(world["users"]),
         f"/ws/menu/{_day(world['slot'])}/": set(world["users"]),
     }
 
