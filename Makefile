@@ -22,12 +22,21 @@ db: install
 WEB_PORT ?= 8000
 WEB_PROCESSES ?= 2
 RUN_DIR ?= $(CURDIR)/var
+# The demo shop takes test cards: localstripe (a local Stripe stand-in) runs beside it. PAYMENTS=off runs
+# without card payments (pay on delivery) and without localstripe.
+PAYMENTS ?= on
+LOCALSTRIPE_PORT ?= 8420
+LOCALSTRIPE := http://127.0.0.1:$(LOCALSTRIPE_PORT)
 
 run: install
 	@scripts/services.sh || exit 1
 	@$(MAKE) --no-print-directory db
 	@mkdir -p $(RUN_DIR)
-	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) RUN_DIR=$(RUN_DIR) exec $(VENV)/bin/supervisord -n -c supervisord.conf
+	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) RUN_DIR=$(RUN_DIR) PAYMENTS=$(PAYMENTS) \
+	  LOCALSTRIPE_PORT=$(LOCALSTRIPE_PORT) LOCALSTRIPE_AUTOSTART=$(if $(filter on,$(PAYMENTS)),true,false) \
+	  STRIPE_API_BASE=$${STRIPE_API_BASE-$(LOCALSTRIPE)} STRIPE_JS_URL=$${STRIPE_JS_URL-$(LOCALSTRIPE)/js.stripe.com/v3/} \
+	  STRIPE_REGISTER_WEBHOOK=$${STRIPE_REGISTER_WEBHOOK-http://127.0.0.1:$(WEB_PORT)/payments/webhook/} \
+	  exec $(VENV)/bin/supervisord -n -c supervisord.conf
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

@@ -21,6 +21,18 @@ env = environ.Env(
     CART_MAX_QUANTITY=(int, 20),
     STOCK_LOW_AT=(int, 5),
     CURRENCY_SYMBOL=(str, "€"),
+    CURRENCY=(str, "EUR"),
+    PAYMENTS=(str, "off"),
+    PAYMENT_HOLD_SECONDS=(int, 600),
+    PAYMENT_CAPTURE_TRIES=(int, 3),
+    STRIPE_SECRET_KEY=(str, "sk_test_chefshop_local"),
+    STRIPE_PUBLISHABLE_KEY=(str, "pk_test_chefshop_local"),
+    STRIPE_WEBHOOK_SECRET=(str, "whsec_chefshop_local"),
+    STRIPE_API_BASE=(str, ""),
+    STRIPE_JS_URL=(str, "https://js.stripe.com/v3/"),
+    STRIPE_CONNECT_TIMEOUT=(float, 2.0),
+    STRIPE_READ_TIMEOUT=(float, 8.0),
+    STRIPE_REGISTER_WEBHOOK=(str, ""),
     SHOP_EMAIL=(str, "kitchen@chefshop.localhost"),
     NOTIFICATION_SWEEP_AFTER=(int, 30),
     DB_POOL_MAX=(int, 8),
@@ -50,6 +62,7 @@ INSTALLED_APPS = [
     "slots",
     "orders",
     "deliveries",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +207,22 @@ STOCK_LOW_AT = env("STOCK_LOW_AT")  # the menu says "N left" from this many port
 CURRENCY_SYMBOL = env("CURRENCY_SYMBOL")
 SHOP_EMAIL = env("SHOP_EMAIL")  # where "new order" notifications go; empty: none
 NOTIFICATION_SWEEP_AFTER = env("NOTIFICATION_SWEEP_AFTER")  # seconds before the sweep re-sends a pending row
+
+# Card payments (payments/): off = pay on delivery. On: a Stripe-compatible provider through the official
+# library; STRIPE_API_BASE unset means Stripe itself, else e.g. a local localstripe.
+PAYMENTS = env("PAYMENTS").lower() in ("on", "true", "1", "yes")
+PAYMENT_HOLD_SECONDS = env("PAYMENT_HOLD_SECONDS")  # how long an unpaid order holds its place and portions
+PAYMENT_CAPTURE_TRIES = env("PAYMENT_CAPTURE_TRIES")  # failed captures before the kitchen sees "payment problem"
+CURRENCY = env("CURRENCY").upper()
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE")
+STRIPE_JS_URL = env("STRIPE_JS_URL")
+STRIPE_CONNECT_TIMEOUT = env("STRIPE_CONNECT_TIMEOUT")
+STRIPE_READ_TIMEOUT = env("STRIPE_READ_TIMEOUT")
+# localstripe only: the shop's webhook URL, registered with it at every sweep (it forgets them on restart).
+STRIPE_REGISTER_WEBHOOK = env("STRIPE_REGISTER_WEBHOOK")
 
 LOGGING = {
     "version": 1,

@@ -98,10 +98,12 @@ class Machine:
         except KeyError:
             raise IllegalTransition(f"There is no step called {name!r}.") from None
 
-    def first(self) -> Step:
-        """The step that creates a row."""
-        (step,) = (step for step in self if START in step.sources)
-        return step
+    def first(self, name: str | None = None) -> Step:
+        """The step that creates a row: the only one, or the one called ``name`` where there are several."""
+        starts = [step for step in self if START in step.sources and name in (None, step.name)]
+        if len(starts) != 1:
+            raise IllegalTransition(f"No single first step{f' called {name!r}' if name else ''}.")
+        return starts[0]
 
     def moves(self) -> set[tuple[str, str]]:
         """Every (from, to) pair some step allows."""

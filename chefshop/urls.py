@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("slots.urls")),
     path("", include("deliveries.urls")),
     path("", include("catalog.urls")),
+    path("payments/", include("payments.urls")),
 ]
 
 handler500 = "chefshop.outage.server_error"

@@ -14,7 +14,7 @@ from orders import selectors
 from orders.machine import KITCHEN_STATUSES, ORDER_MACHINE
 from orders.models import Order
 from orders.shopper import shopper_token
-from orders.signals import order_status_changed
+from orders.signals import order_payment_changed, order_status_changed
 from slots.selectors import slots_in_progress
 
 ORDER_REGION = "order-live"
@@ -157,6 +157,13 @@ def kitchen_board_cards() -> list[live.Card]:
 def push_order_status(sender, order_id: int, public_id, from_status: str, to_status: str, **kwargs) -> None:
     live.notify(order_group(public_id), public_id)
     if from_status in KITCHEN_STATUSES or to_status in KITCHEN_STATUSES:  # it arrives, moves or leaves
+        live.notify(kitchen_group(), f"order:{order_id}")
+
+
+@receiver(order_payment_changed, dispatch_uid="orders.live.push_order_payment")
+def push_order_payment(sender, order_id: int, public_id, status: str, **kwargs) -> None:
+    live.notify(order_group(public_id), public_id)
+    if status in KITCHEN_STATUSES:
         live.notify(kitchen_group(), f"order:{order_id}")
 
 

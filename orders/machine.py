@@ -19,6 +19,7 @@ class Effect(StrEnum):
     RETURNS_PORTIONS = "gives the portions back (the food was never cooked)"
     STARTS_UNDO_TIMER = "starts the job that ends the undo window"
     STAMPS_CONFIRMED = "stamps confirmed_at"
+    STAMPS_PLACED = "stamps placed_at: a paid order's undo window starts when it is paid"
     EMAILS_CUSTOMER = "emails the customer"
     EMAILS_SHOP = "emails the shop"
 
@@ -32,13 +33,23 @@ ORDER_MACHINE = Machine(S, [
     #    name           from                          to                   who         label (timeline, admin)
     step("place",       [START],                      S.RECEIVED,         [CUSTOMER], "Order placed",
          effects=[E.TAKES_PORTIONS, E.TAKES_PLACE, E.STARTS_UNDO_TIMER]),
+    # With payments on, an order first holds its place and portions while the customer pays.
+    step("hold",        [START],                      S.AWAITING_PAYMENT, [CUSTOMER], "Order placed, awaiting payment",
+         effects=[E.TAKES_PORTIONS, E.TAKES_PLACE]),
+    step("authorise",   [S.AWAITING_PAYMENT],         S.RECEIVED,         [SYSTEM],   "Payment authorised",
+         effects=[E.STAMPS_PLACED, E.STARTS_UNDO_TIMER, E.EMAILS_CUSTOMER]),
+    step("expire",      [S.AWAITING_PAYMENT],         S.PAYMENT_EXPIRED,  [SYSTEM],   "Payment hold ran out",
+         effects=NEVER_COOKED),
+    step("abandon",     [S.AWAITING_PAYMENT],         S.CANCELLED,        [CUSTOMER], "Cancelled before paying",
+         button="Cancel order", board="order", effects=NEVER_COOKED),
     step("confirm",     [S.RECEIVED],                 S.CONFIRMED,        [SYSTEM],   "Undo window ended",
          effects=[E.STAMPS_CONFIRMED, E.EMAILS_CUSTOMER, E.EMAILS_SHOP]),
     step("undo",        [S.RECEIVED],                 S.CANCELLED,        [CUSTOMER], "Undone by the customer",
          button="Undo order", board="order", effects=NEVER_COOKED),
     step("cancel",      [S.CONFIRMED],                S.CANCELLED,        [CUSTOMER], "Cancelled by the customer",
          button="Cancel order", board="order", effects=NEVER_COOKED),
-    step("shop_cancel", [S.RECEIVED, S.CONFIRMED],    S.CANCELLED,        [OWNER],    "Cancelled by the shop",
+    step("shop_cancel", [S.AWAITING_PAYMENT, S.RECEIVED, S.CONFIRMED],
+                                                      S.CANCELLED,        [OWNER],    "Cancelled by the shop",
          button="Cancel selected orders (gives the slot places back)", board="admin", effects=NEVER_COOKED),
     step("start",       [S.CONFIRMED],                S.PREPPING,         [OWNER],    "Prepping started",
          button="Start prepping", board="kitchen"),

@@ -52,6 +52,8 @@ class CartLine(models.Model):
 
 class Order(models.Model):
     class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+        PAYMENT_EXPIRED = "payment_expired", "Payment expired"
         RECEIVED = "received", "Received"
         CONFIRMED = "confirmed", "Confirmed"
         PREPPING = "prepping", "Being prepared"
@@ -79,6 +81,11 @@ class Order(models.Model):
     placed_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Paid by card (payments on): the order waits in awaiting_payment, holding its place and portions,
+    # until ``hold_until``; ``payment_note`` is what the kitchen and the customer see of the payment.
+    pays_by_card = models.BooleanField(default=False)
+    hold_until = models.DateTimeField(null=True, blank=True)
+    payment_note = models.CharField(max_length=120, blank=True)
 
     class Meta:
         ordering = ["-placed_at"]
@@ -138,6 +145,10 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         NEW_ORDER = "new_order", "New order (to the shop)"
         CONFIRMED = "confirmed", "Order confirmed"
+        RECEIVED = "received", "Payment received"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        PAYMENT_EXPIRED = "payment_expired", "Payment expired"
+        REFUNDED = "refunded", "Refunded"
         OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Delivery failed"

@@ -24,6 +24,10 @@ SUBJECTS = {
     K.DELIVERED: "Your ChefShop order was delivered",
     K.FAILED: "We could not deliver your ChefShop order",
     K.CANCELLED: "Your ChefShop order is cancelled",
+    K.RECEIVED: "We received your payment for your ChefShop order",
+    K.PAYMENT_FAILED: "Your payment for your ChefShop order did not go through",
+    K.PAYMENT_EXPIRED: "Your ChefShop order was not paid in time",
+    K.REFUNDED: "Your ChefShop order was refunded",
 }
 
 
@@ -52,6 +56,12 @@ def write_for_step(order: Order, step: Step) -> None:
     items = list(order.items.all())  # read once for every email this step writes
     rows = [_row(order, kind, recipient, items) for kind, recipient in kinds]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def write_kind(order: Order, kind: str) -> None:
+    """One outbox row of this kind for the order's customer, unless one was written already."""
+    row = _row(order, kind, order.email, list(order.items.all()))
+    Notification.objects.bulk_create([row], ignore_conflicts=True)
 
 
 def pending_ids(*, order_id: int) -> list[int]:

@@ -90,3 +90,9 @@ def kitchen_order_versions(*, slot_ids: Collection[int]) -> list[tuple[int, uuid
 def orders_for_cards(*, order_ids: Collection[int]) -> list[Order]:
     """Orders with their slot and items, for rendering their cards (two queries)."""
     return list(Order.objects.filter(pk__in=order_ids).select_related("slot").prefetch_related("items"))
+
+
+def holds_due(*, now: datetime) -> list[int]:
+    """Unpaid orders whose payment hold has run out (oldest first, at most 500 a time)."""
+    due = Order.objects.filter(status=Order.Status.AWAITING_PAYMENT, hold_until__lte=now).order_by("hold_until")
+    return list(due.values_list("pk", flat=True)[:500])

@@ -20,7 +20,7 @@ from orders import notifications
 from orders.errors import CartError, EmptyCart, ItemUnavailable, PricesChanged
 from orders.machine import ORDER_MACHINE, Effect
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
-from orders.signals import order_status_changed
+from orders.signals import order_payment_changed, order_status_changed, undo_window_ended
 from slots import selectors as slot_selectors
 from slots import services as slot_services
 from slots.errors import SlotNotFound
@@ -101,6 +101,26 @@ def cart_prices_seen(*, cart: Cart) -> None:
 
 def cart_total(lines: list[CartLine]) -> Decimal:
     return sum((line.line_total for line in lines), Decimal("0.00"))
+
+
+@transaction.atomic
+def cart_refill(*, cart: Cart, order: Order) -> list[str]:
+    """ "Order again": the order's dishes back in the cart (quantities add up, capped). Returns the names
+    of the dishes left out because they are gone from the menu or unavailable."""
+    left_out = []
+    for item in order.items.select_related("menu_item"):
+        dish = item.menu_item
+        if dish is None or not dish.available:
+            left_out.append(item.name)
+            continue
+        line, created = CartLine.objects.get_or_create(
+            cart=cart, item=dish, defaults={"quantity": min(item.quantity, settings.CART_MAX_QUANTITY)}
+        )
+        line.price_seen = dish.price
+        if not created:
+            line.quantity = min(line.quantity + item.quantity, settings.CART_MAX_QUANTITY)
+        line.save(update_fields=["quantity", "price_seen"])
+    return left_out
 
 
 @transaction.atomic
@@ -196,7 +216,11 @@ def _order_place(
     slot = slot_selectors.slot_get(slot_id=slot_id)
     if slot is None:
         raise SlotNotFound()
+    card = settings.PAYMENTS
     order = Order.objects.create(
+        pays_by_card=card,
+        hold_until=timezone.now() + timedelta(seconds=settings.PAYMENT_HOLD_SECONDS) if card else None,
+        status=S.AWAITING_PAYMENT if card else S.RECEIVED,
         idempotency_key=idempotency_key,
         user=user if user is not None and user.is_authenticated else None,
         owner_token=owner_token,
@@ -215,8 +239,8 @@ def _order_place(
         for line in lines
     )
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
-    _record(order, ORDER_MACHINE.first(), from_status=START, actor=user)
-    if settings.ORDER_UNDO_SECONDS <= 0:
+    _record(order, ORDER_MACHINE.first("hold" if card else "place"), from_status=START, actor=user)
+    if settings.ORDER_UNDO_SECONDS <= 0 and not card:
         order = order_transition(
             order=order, step="confirm", version=order.version, by=Actor.SYSTEM, note="No undo window"
         )
@@ -239,6 +263,9 @@ def order_confirm_if_due(*, order_id: int, now: datetime | None = None) -> bool:
         return False
     try:
         order = Order.objects.get(pk=order_id)
+        if order.pays_by_card:  # captured first: the payments app confirms it (order_confirm_paid)
+            undo_window_ended.send(sender=Order, order_id=order_id)
+            return False
         order_transition(order=order, step="confirm", version=order.version, by=Actor.SYSTEM)
     except (StaleVersion, IllegalTransition):
         return False  # undone, or confirmed by a parallel run, just now
@@ -290,7 +317,16 @@ def _record(order: Order, step: Step, *, from_status: str, actor: Any, note: str
 
 
 @transaction.atomic
-def order_transition(*, order: Order, step: str, version: int, by: Actor, actor: Any = None, note: str = "") -> Order:
+def order_transition(
+    *,
+    order: Order,
+    step: str,
+    version: int,
+    by: Actor,
+    actor: Any = None,
+    note: str = "",
+    payment_note: str | None = None,
+) -> Order:
     """Take one step of the order's state machine (``orders/machine.py``).
 
     ``version`` is the version the caller saw. The UPDATE is conditional on it, so of two people acting at
@@ -298,7 +334,11 @@ def order_transition(*, order: Order, step: str, version: int, by: Actor, actor:
     raises ``IllegalTransition``.
     """
     chosen = ORDER_MACHINE.step(step)
-    changes = {"confirmed_at": timezone.now()} if chosen.has(Effect.STAMPS_CONFIRMED) else {}
+    changes: dict[str, Any] = {"confirmed_at": timezone.now()} if chosen.has(Effect.STAMPS_CONFIRMED) else {}
+    if chosen.has(Effect.STAMPS_PLACED):
+        changes["placed_at"] = timezone.now()
+    if payment_note is not None:
+        changes["payment_note"] = payment_note
     from_status = ORDER_MACHINE.move(order, step=chosen, version=version, by=by, **changes)
     _record(order, chosen, from_status=from_status, actor=actor, note=note)
     return order
@@ -313,3 +353,57 @@ def order_cancel(*, order: Order, version: int, by: Actor, actor: Any = None) ->
             f"This order is {order.get_status_display().lower()} and can no longer be cancelled."
         ) from None
     return order_transition(order=order, step=step.name, version=version, by=by, actor=actor)
+
+
+# --- paid by card (the payments app calls these; orders never imports it) ----------------------------
+
+
+def _system_step(order_id: int, step: str, *, note: str = "", payment_note: str | None = None) -> bool:
+    """Take a system step if the order is where the step starts; False if it moved on meanwhile."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return False
+    try:
+        order_transition(
+            order=order, step=step, version=order.version, by=Actor.SYSTEM, note=note, payment_note=payment_note
+        )
+    except (StaleVersion, IllegalTransition):
+        return False
+    return True
+
+
+def order_authorise(*, order_id: int, payment_note: str = "Card payment authorised") -> bool:
+    """The order's payment was authorised: awaiting_payment → received, and the undo window starts."""
+    done = _system_step(order_id, "authorise", payment_note=payment_note)
+    if done and settings.ORDER_UNDO_SECONDS <= 0:
+        transaction.on_commit(lambda: undo_window_ended.send(sender=Order, order_id=order_id), robust=True)
+    return done
+
+
+def order_confirm_paid(*, order_id: int, payment_note: str) -> bool:
+    """The undo window ended and the payment is settled (or the owner must decide): received → confirmed."""
+    return _system_step(order_id, "confirm", payment_note=payment_note)
+
+
+def order_expire_if_due(*, order_id: int, now: datetime | None = None) -> bool:
+    """An unpaid order whose hold ran out: payment_expired, its place and portions given back."""
+    now = now or timezone.now()
+    if not Order.objects.filter(pk=order_id, status=S.AWAITING_PAYMENT, hold_until__lte=now).exists():
+        return False
+    return _system_step(order_id, "expire", payment_note="Not paid in time")
+
+
+@transaction.atomic
+def order_payment_update(*, order_id: int, payment_note: str, timeline: str = "", email: str = "") -> None:
+    """What the order shows of its payment (customer page, kitchen card), a timeline line for it and, once
+    per kind, an email (``Notification.Kind``: payment_failed, refunded)."""
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        return
+    Order.objects.filter(pk=order_id).update(payment_note=payment_note[:120], version=F("version") + 1)
+    order.refresh_from_db()
+    if timeline:
+        OrderEvent.objects.create(order=order, from_status=order.status, to_status=order.status, note=timeline)
+    if email and order.email:
+        notifications.write_kind(order, email)  # sent after commit by orders/tasks.py, like a step's
+    order_payment_changed.send(sender=Order, order_id=order.pk, public_id=order.public_id, status=order.status)

@@ -15,7 +15,7 @@ from django.dispatch import receiver
 
 from orders import notifications, services
 from orders.machine import ORDER_MACHINE, Effect
-from orders.signals import order_status_changed
+from orders.signals import order_payment_changed, order_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +76,8 @@ def queue_step_jobs(sender: Any, order_id: int, step: str, **kwargs: Any) -> Non
             lambda: order_confirm_after_undo.apply_async((order_id,), countdown=settings.ORDER_UNDO_SECONDS),
             robust=True,
         )
+
+
+@receiver(order_payment_changed, dispatch_uid="orders.queue_payment_emails")
+def queue_payment_emails(sender: Any, order_id: int, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: send_later(notifications.pending_ids(order_id=order_id)), robust=True)

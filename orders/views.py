@@ -234,6 +234,17 @@ def order_cancel(request, public_id):
     return redirect(reverse("orders:detail", args=[order.public_id]))
 
 
+@require_POST
+def order_again(request, public_id):
+    """Put an order's dishes back in this browser's cart (after a hold ran out, or a cancel)."""
+    order = _order_or_404(request, public_id)
+    left_out = services.cart_refill(cart=_cart(request, create=True), order=order)
+    if left_out:
+        messages.warning(request, f"No longer on the menu: {', '.join(left_out)}.")
+    messages.success(request, "The dishes of your order are back in your cart.")
+    return redirect("orders:cart")
+
+
 @login_required
 def order_list(request):
     return render(request, "orders/order_list.html", {"orders": selectors.orders_for_user(user=request.user)})

@@ -5,7 +5,12 @@ or overbooked, that no process exited that the run did not kill, and that superv
 every process the run killed within 30 s.
 
 Faults: PostgreSQL restart during a checkout burst, Redis down for 20 s, the worker SIGKILLed while it
-runs undo-window tasks, a quick Redis restart, the worker SIGKILLed, a daphne process SIGTERMed.
+runs undo-window tasks, a quick Redis restart, the worker SIGKILLed, a daphne process SIGTERMed, and
+localstripe (the card processor, with PAYMENTS=on) SIGKILLed mid-run.
+
+Customers pay by card: most with the test card, some first with a declined one, some walk away and let
+the hold run out. The end checks add: every paid order captured exactly once, no captured payment
+without an order, no payment still pending.
 
 Bounded: FAULTS faults, FAULT_EVERY seconds apart, then at most DRAIN seconds to settle. Loopback only.
 Uses its own database (chefshop_soak) and Redis database (3); it restarts the machine's PostgreSQL
@@ -49,20 +54,36 @@ ENV = {  # the processes under test run as in production: without the test helpe
     "NOTIFICATION_SWEEP_AFTER": "3",
     "EMAIL_URL": "dummymail://",
     "PYTHONUNBUFFERED": "1",
+    # Card payments against the shop's own localstripe program (supervisord.conf), as `make run` has them.
+    "PAYMENTS": "on",
+    "PAYMENT_HOLD_SECONDS": "20",
+    "LOCALSTRIPE_AUTOSTART": "true",
+    "LOCALSTRIPE_PORT": os.environ.get("SOAK_LOCALSTRIPE_PORT", "8431"),
 }
+STRIPE = f"http://127.0.0.1:{ENV['LOCALSTRIPE_PORT']}"
+ENV.update(STRIPE_API_BASE=STRIPE, STRIPE_REGISTER_WEBHOOK=f"{BASE}/payments/webhook/")
 # The harness reads the database between browser steps; Playwright keeps an event loop on this thread.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 os.environ.update(
     {
         k: ENV[k]
-        for k in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "ORDER_UNDO_SECONDS", "EMAIL_URL")
+        for k in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "DEBUG",
+            "ORDER_UNDO_SECONDS",
+            "EMAIL_URL",
+            "PAYMENTS",
+            "STRIPE_API_BASE",
+        )
     }
 )
 LOGS = ROOT / "var" / "soak"
 RUN_DIR = LOGS / "run"
 ENV.update(WEB_PORT=str(PORT), WEB_PROCESSES="2", RUN_DIR=str(RUN_DIR))
 BACK_WITHIN = 30  # seconds for supervisord to bring a killed process back
-FAULT_KINDS = "postgres-burst,redis-20s,worker-undo,daphne,redis,worker"
+FAULT_KINDS = "postgres-burst,redis-20s,worker-undo,localstripe,daphne,redis,worker"
 PG_BASE = ["pg_ctlcluster", "--skip-systemctl-redirect"]
 
 
@@ -76,7 +97,7 @@ def log(message: str) -> None:
 class Shop(SupervisedShop):
     """The shop under supervisord, as `make run` runs it, and what this run did to its processes."""
 
-    PROGRAMS = ("web:web-0", "web:web-1", "worker", "beat")
+    PROGRAMS = ("web:web-0", "web:web-1", "worker", "beat", "localstripe")
 
     def __init__(self):
         super().__init__(ENV, RUN_DIR, PORT, web_processes=2)
@@ -190,6 +211,10 @@ stats = {
     "not_sent": [],
     "owner_moves": 0,
     "driver_moves": 0,
+    "walked_away": 0,
+    "pay_sent": 0,
+    "pay_refused": 0,
+    "pay_lost": 0,
 }
 stats_lock = threading.Lock()
 stop = threading.Event()
@@ -240,6 +265,45 @@ def checkout_once(item_ids: list[int], slot_ids: list[int], seed: int, n: int = 
             stats["unavailable"].append(key)  # "we'll be right back": nothing was written
         else:
             stats["errors"].append((key, status))
+    if status == 302:
+        pay(browser, body, seed + n)
+
+
+CARDS = {"ok": "4242424242424242", "declined": "4000000000000341"}
+
+
+def card_id(kind: str) -> str:
+    """What the browser's card form does: tokenise the card at the provider with the publishable key."""
+    data = {
+        f"card[{k}]": v for k, v in {"number": CARDS[kind], "exp_month": "12", "exp_year": "2031", "cvc": "123"}.items()
+    }
+    data["key"] = "pk_test_chefshop_local"
+    request = urllib.request.Request(f"{STRIPE}/v1/tokens", data=urllib.parse.urlencode(data).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["card"]["id"]
+
+
+def pay(browser: "Browser", redirect_body: str, n: int) -> None:
+    """Pay for the order just placed: mostly the test card, sometimes a declined card first, sometimes
+    not at all (the hold runs out)."""
+    found = re.search(r"/orders/([0-9a-f-]{36})/", redirect_body)
+    if found is None:
+        return
+    path = f"/payments/orders/{found.group(1)}/pay/"
+    try:
+        if n % 6 == 0:
+            with stats_lock:
+                stats["walked_away"] += 1
+            return
+        if n % 6 == 1:
+            browser.post(path, {"card": card_id("declined")})
+            time.sleep(1.5)  # the worker sends it; the page then offers "Try another card"
+        status, _ = browser.post(path, {"card": card_id("ok")})
+        with stats_lock:
+            stats["pay_sent" if status == 302 else "pay_refused"] += 1
+    except OSError:
+        with stats_lock:
+            stats["pay_lost"] += 1  # localstripe or daphne was down: the hold runs out instead
 
 
 def owner() -> None:
@@ -325,6 +389,7 @@ def main() -> int:
             "orders.tasks.notifications_sweep_job": 3,
             "orders.tasks.orders_confirm_sweep_job": 3,
             "slots.tasks.slots_sweep_job": 5,
+            "payments.tasks.payments_sweep_job": 3,
         }
     )
     now = timezone.now()
@@ -406,6 +471,8 @@ def main() -> int:
                     shop.kill("worker", signal.SIGKILL)
                 elif fault == "worker":
                     shop.kill("worker", signal.SIGKILL)
+                elif fault == "localstripe":
+                    shop.kill("localstripe", signal.SIGKILL)
                 elif fault == "daphne":
                     shop.kill(f"web:web-{number % 2}", signal.SIGTERM)
                     wait_until(lambda: http_ok("/accounts/login/"), 30)
@@ -421,7 +488,9 @@ def main() -> int:
         for thread in threads:
             thread.join(timeout=30)  # a shopper's two requests time out after 10 s each
         log("traffic stopped; letting the outbox drain and the undo windows end")
-        drained = wait_until(lambda: _outbox_empty() and not _in_undo_window(), DRAIN, interval=1)
+        drained = wait_until(
+            lambda: _outbox_empty() and not _in_undo_window() and _payments_settled(), DRAIN, interval=1
+        )
         drain_seconds = round(time.time() - last_fault_at, 1)
         unexpected = shop.unexpected_exits()
     finally:
@@ -470,6 +539,62 @@ def _in_undo_window() -> int:
     return Order.objects.filter(status="received").count()
 
 
+def _payments_settled() -> bool:
+    from django.db import connections
+
+    from orders.models import Order
+    from payments.models import PaymentAttempt
+
+    connections.close_all()
+    waiting = Order.objects.filter(status="awaiting_payment").exists()
+    return not waiting and not PaymentAttempt.objects.filter(status__in=["started", "requires_action"]).exists()
+
+
+def _payment_problems() -> tuple[list[str], dict]:
+    """Every paid order captured exactly once; nothing captured at the provider without its order."""
+    from collections import Counter
+
+    from orders.models import Order
+    from payments import provider
+    from payments.models import PaymentAttempt
+
+    problems = []
+    attempts = {str(a.key): a for a in PaymentAttempt.objects.select_related("order")}
+    intents = [
+        dict(i.to_dict()) for i in provider.client().v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+    ]
+    ours = [i for i in intents if (i.get("metadata") or {}).get("attempt") in attempts]
+    captured = Counter()
+    for intent in ours:
+        attempt = attempts[intent["metadata"]["attempt"]]
+        if intent["status"] == "succeeded":
+            captured[attempt.order_id] += 1
+            if attempt.status not in ("captured", "refunded"):
+                problems.append(f"intent {intent['id']} captured, attempt {attempt.pk} says {attempt.status}")
+            if attempt.order.status in ("cancelled", "payment_expired") and attempt.status != "refunded":
+                problems.append(f"order {attempt.order_id} is {attempt.order.status} but its payment was kept")
+        elif attempt.status == "captured":
+            problems.append(f"attempt {attempt.pk} says captured, the provider says {intent['status']}")
+    twice = [order_id for order_id, count in captured.items() if count > 1]
+    if twice:
+        problems.append(f"orders captured more than once: {twice}")
+    kitchen = Order.objects.filter(
+        pays_by_card=True, status__in=["confirmed", "prepping", "prepped", "out_for_delivery", "delivered", "failed"]
+    )
+    unpaid = [o.pk for o in kitchen if captured[o.pk] != 1 and not o.payment_note.startswith("Payment problem")]
+    if unpaid:
+        problems.append(f"orders past the undo window without exactly one capture: {unpaid[:10]}")
+    figures = {
+        "payment_attempts": len(attempts),
+        "attempts_by_status": dict(Counter(a.status for a in attempts.values())),
+        "orders_captured_once": sum(1 for count in captured.values() if count == 1),
+        "orders_payment_expired": Order.objects.filter(status="payment_expired").count(),
+        "orders_payment_problem": Order.objects.filter(payment_note__startswith="Payment problem").count(),
+        "provider_intents_seen": len(ours),
+    }
+    return problems, figures
+
+
 def _outbox_empty() -> bool:
     from django.db import connections
 
@@ -509,7 +634,8 @@ def report(stats, catch_up, drained, drain_seconds, slot_ids, back_seconds, unex
         if not DELIVERY_MACHINE.is_path(path):
             problems.append(f"delivery {delivery.pk}: illegal timeline {path}")
     for order in Order.objects.prefetch_related("events"):
-        path = [event.to_status for event in order.events.all()]
+        # Moves only: a payment line on the timeline notes something without moving (from = to).
+        path = [event.to_status for event in order.events.all() if event.from_status != event.to_status]
         if not ORDER_MACHINE.is_path(path) or path[-1] != order.status:
             problems.append(f"order {order.pk}: illegal timeline {path} (status {order.status})")
     stuck = Order.objects.filter(status="received").count()
@@ -523,6 +649,8 @@ def report(stats, catch_up, drained, drain_seconds, slot_ids, back_seconds, unex
     unsent = Notification.objects.exclude(state="sent").count()
     if not drained or unsent:
         problems.append(f"{unsent} notifications unsent {DRAIN} s after the last fault")
+    payment_problems, payment_figures = _payment_problems()
+    problems += payment_problems
     late_pages = [fault for fault, seconds in catch_up if seconds < 0 or seconds > 30]
     if late_pages:
         problems.append(f"open page did not catch up within 30 s after: {late_pages}")
@@ -539,6 +667,13 @@ def report(stats, catch_up, drained, drain_seconds, slot_ids, back_seconds, unex
         "orders_in_db": Order.objects.count(),
         "deliveries_finished": Delivery.objects.filter(status__in=["delivered", "failed"]).count(),
         "notifications_sent": Notification.objects.filter(state="sent").count(),
+        "payments": {
+            "walked_away": stats["walked_away"],
+            "pay_sent": stats["pay_sent"],
+            "pay_refused": stats["pay_refused"],
+            "pay_lost": stats["pay_lost"],
+            **payment_figures,
+        },
         "outbox_drained_seconds_after_last_fault": drain_seconds,
         "page_catch_up_seconds": catch_up,
         "killed_and_back_seconds": back_seconds,

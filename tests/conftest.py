@@ -110,3 +110,27 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """A real localstripe (its own process: it is GPL software) with fresh state, on a free port."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.browser.conftest import free_port, wait_http
+
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("localstripe")), "--port", str(port), "--from-scratch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/js.stripe.com/v3/")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

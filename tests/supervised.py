@@ -12,7 +12,14 @@ CONF = str(ROOT / "supervisord.conf")
 
 class SupervisedShop:
     def __init__(self, env: dict[str, str], run_dir: Path, port: int, web_processes: int = 1):
-        self.env = {**env, "WEB_PORT": str(port), "WEB_PROCESSES": str(web_processes), "RUN_DIR": str(run_dir)}
+        self.env = {
+            "LOCALSTRIPE_AUTOSTART": "false",
+            "LOCALSTRIPE_PORT": "8420",
+            **env,
+            "WEB_PORT": str(port),
+            "WEB_PROCESSES": str(web_processes),
+            "RUN_DIR": str(run_dir),
+        }
         self.run_dir, self.url = run_dir, f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen | None = None
 

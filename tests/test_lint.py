@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["chefshop", "catalog", "slots", "orders", "deliveries"]
+PACKAGES = ["chefshop", "catalog", "slots", "orders", "deliveries", "payments"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -37,6 +37,8 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
         ("orders/selectors.py", "\nfrom deliveries.models import Delivery  # noqa: E402,F401\n"),
         # the live layer learning about an app
         ("chefshop/live.py", "\nfrom orders.models import Order  # noqa: E402,F401\n"),
+        # the orders app learning about payments (payments sits above it, listening to its signals)
+        ("orders/services.py", "\nfrom payments import services as payment_services  # noqa: E402,F401\n"),
     ],
 )
 def test_a_crossed_layer_fails_lint(tmp_path, module, line):

@@ -240,10 +240,15 @@
     var sync = data.sync || [];
     var named = {};
     var inserted = [];
+    var orderChanged = false;
     (data.cards || []).forEach(function (card) {
       named[card.id] = true;
-      if (applyCard(card, sync.length > 0) === "inserted") inserted.push(card);
+      var outcome = applyCard(card, sync.length > 0);
+      if (outcome === "inserted") inserted.push(card);
+      if (outcome && card.region === "order-live") orderChanged = true;
     });
+    // The order page's payment panel follows its order (payments/views.py "panel").
+    if (orderChanged) document.body.dispatchEvent(new CustomEvent("chefshop:order-changed"));
     sync.forEach(function (regionId) {
       var region = document.getElementById(regionId);
       if (!region) return;

@@ -1,0 +1,43 @@
+from django.contrib import admin, messages
+
+from payments import services
+from payments.models import PaymentAttempt, ProviderEvent
+
+
+@admin.register(PaymentAttempt)
+class PaymentAttemptAdmin(admin.ModelAdmin):
+    list_display = ["order", "status", "amount", "currency", "intent_id", "message", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["intent_id", "order__public_id", "order__email"]
+    actions = ["refund_in_full"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Refund in full (e.g. a failed delivery)")
+    def refund_in_full(self, request, queryset):
+        outcomes = [services.refund(attempt_id=attempt.pk) for attempt in queryset]
+        done = outcomes.count("refunded")
+        self.message_user(
+            request,
+            f"{done} refunded; {len(outcomes) - done} not captured or failed (see the log).",
+            messages.SUCCESS if done == len(outcomes) else messages.WARNING,
+        )
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "outcome", "received_at"]
+    list_filter = ["type"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

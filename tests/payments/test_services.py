@@ -1,0 +1,200 @@
+"""Card payments against a running localstripe: hold, authorise, capture, undo, decline, expire, refund."""
+
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import DishDay
+from chefshop.statemachine import Actor
+from orders import services as order_services
+from orders.models import Notification, Order
+from payments import provider, services
+from payments.models import PaymentAttempt
+from slots.models import DeliverySlot
+from tests.factories import CartLineFactory, MenuItemFactory
+from tests.payments.conftest import card, held_order, paid
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("payments_on")]
+S, A = Order.Status, PaymentAttempt.Status
+
+
+def _in_thread(fn):
+    from django.db import connection
+
+    try:
+        fn()
+    finally:
+        connection.close()
+
+
+def _intent(attempt):
+    return provider.retrieve_intent(attempt.intent_id)
+
+
+def test_a_held_order_takes_its_place_and_portions_until_paid(slot):
+    dish = MenuItemFactory(daily_portions=5, price="12.50")
+    order = held_order(slot, cart=CartLineFactory(item=dish, quantity=2).cart)
+    assert order.pays_by_card and order.hold_until > timezone.now()
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 1
+    assert DishDay.objects.get(item=dish).reserved == 2
+    # when: the card is authorised
+    attempt = paid(order)
+    # then: received (the undo window starts), for the order's amount in cents, nothing captured yet
+    assert attempt.status == A.AUTHORISED and order.status == S.RECEIVED
+    assert attempt.amount == 2500 and attempt.currency == "EUR"
+    assert _intent(attempt)["status"] == "requires_capture"
+    assert "authorised" in order.payment_note
+
+
+def test_undo_in_the_window_cancels_the_intent_and_nothing_is_ever_captured(slot, settings):
+    settings.ORDER_UNDO_SECONDS = 5
+    order = held_order(slot)
+    attempt = paid(order)
+    order_services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
+    assert services.release(order_id=order.pk) == ["now canceled"]
+    attempt.refresh_from_db()
+    assert attempt.status == A.CANCELED and _intent(attempt)["status"] == "canceled"
+    assert services.capture(order_id=order.pk) == "nothing to capture"
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_window_ends_and_the_payment_is_captured_exactly_once(slot, settings):
+    settings.ORDER_UNDO_SECONDS = 5
+    order = held_order(slot)
+    attempt = paid(order)
+    real = provider.capture_intent
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    # when: the countdown task, the sweep and a retry all capture at once
+    outcomes = []
+    with mock.patch.object(provider, "capture_intent", side_effect=counted):
+        threads = [
+            threading.Thread(target=_in_thread, args=(lambda: outcomes.append(services.capture(order_id=order.pk)),))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    # then: one capture at the provider, the order confirmed once
+    assert len(calls) == 1, outcomes
+    attempt.refresh_from_db()
+    order.refresh_from_db()
+    assert attempt.status == A.CAPTURED and _intent(attempt)["status"] == "succeeded"
+    assert order.status == S.CONFIRMED and order.payment_note.startswith("Paid")
+    assert order.events.filter(to_status=S.CONFIRMED).count() == 1
+
+
+def test_a_declined_card_says_why_and_another_card_pays_the_same_order(slot):
+    order = held_order(slot)
+    declined = paid(order, "declined")
+    assert declined.status == A.DECLINED and "declined" in declined.message
+    assert order.status == S.AWAITING_PAYMENT and order.payment_note.startswith("Declined")
+    assert Notification.objects.filter(order=order, kind=Notification.Kind.PAYMENT_FAILED).count() == 1
+    second = paid(order)
+    assert second.status == A.AUTHORISED and order.status == S.RECEIVED
+    assert PaymentAttempt.objects.filter(order=order).count() == 2
+
+
+def test_a_double_click_on_pay_makes_one_attempt(slot):
+    from payments.errors import PaymentInProgress
+
+    order = held_order(slot)
+    services.attempt_start(order=order, card=card())
+    with pytest.raises(PaymentInProgress):
+        services.attempt_start(order=order, card=card())
+    assert PaymentAttempt.objects.filter(order=order).count() == 1
+
+
+def test_a_hold_that_runs_out_returns_place_and_portions_and_cancels_the_intent(slot):
+    dish = MenuItemFactory(daily_portions=3)
+    order = held_order(slot, cart=CartLineFactory(item=dish, quantity=1).cart)
+    attempt = paid(order, "3ds")  # the customer walked away at 3-D Secure
+    assert attempt.status == A.ACTION and attempt.client_secret
+    # when: the hold runs out and the sweep runs
+    later = order.hold_until + timedelta(seconds=1)
+    counts = services.sweep(now=later)
+    # then: expired, everything back, the intent cancelled, one email
+    order.refresh_from_db()
+    attempt.refresh_from_db()
+    assert counts["expired"] == 1 and order.status == S.PAYMENT_EXPIRED
+    assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0 and DishDay.objects.get(item=dish).reserved == 0
+    assert attempt.status == A.CANCELED and _intent(attempt)["status"] == "canceled"
+    assert Notification.objects.filter(order=order, kind=Notification.Kind.PAYMENT_EXPIRED).count() == 1
+    services.sweep(now=later)  # again: nothing more
+    assert Notification.objects.filter(order=order).count() == 1
+
+
+def test_an_authorisation_after_the_hold_ran_out_is_cancelled_not_kept(slot):
+    order = held_order(slot)
+    attempt = services.attempt_start(order=order, card=card())
+    Order.objects.filter(pk=order.pk).update(hold_until=timezone.now() - timedelta(seconds=1))
+    assert order_services.order_expire_if_due(order_id=order.pk)
+    services.attempt_send(attempt_id=attempt.pk)  # the bank answers "authorised" just after
+    assert services.release(order_id=order.pk) == ["now canceled"]
+    attempt.refresh_from_db()
+    assert attempt.status == A.CANCELED and _intent(attempt)["status"] == "canceled"
+    assert Order.objects.get(pk=order.pk).status == S.PAYMENT_EXPIRED
+
+
+def test_cancelling_a_captured_order_refunds_it_once(slot, settings):
+    settings.ORDER_UNDO_SECONDS = 5
+    order = held_order(slot)
+    attempt = paid(order)
+    services.capture(order_id=order.pk)
+    order.refresh_from_db()
+    order_services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
+    assert services.release(order_id=order.pk) == ["refunded"]
+    assert services.release(order_id=order.pk) == []  # twice: nothing more
+    attempt.refresh_from_db()
+    assert attempt.status == A.REFUNDED and attempt.refund_id
+    order.refresh_from_db()
+    assert order.events.filter(note__startswith="Refunded").count() == 1
+    assert Notification.objects.filter(order=order, kind=Notification.Kind.REFUNDED).count() == 1
+
+
+def test_a_provider_that_never_answers_leaves_the_payment_pending_and_the_sweep_resolves_it(slot, settings):
+    import socket
+
+    order = held_order(slot)
+    attempt = services.attempt_start(order=order, card=card())
+    real_base = settings.STRIPE_API_BASE
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings.STRIPE_READ_TIMEOUT = 1.0
+        provider.client.cache_clear()
+        assert services.attempt_send(attempt_id=attempt.pk) == "pending"
+    order.refresh_from_db()
+    assert order.status == S.AWAITING_PAYMENT and order.payment_note == "Payment pending…"
+    # when: the provider is back, the sweep reads the attempt back: nothing was made, so after a while it
+    # gives up and the customer may try again
+    settings.STRIPE_API_BASE = real_base
+    provider.client.cache_clear()
+    assert services.resolve(attempt_id=attempt.pk) == "still pending"
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(sent_at=timezone.now() - timedelta(minutes=5))
+    assert services.resolve(attempt_id=attempt.pk) == "given up"
+    assert paid(order).status == A.AUTHORISED
+
+
+def test_an_intent_for_another_amount_is_refused(slot):
+    order = held_order(slot)
+    attempt = services.attempt_start(order=order, card=card())
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(amount=attempt.amount + 100)  # what the shop asked for
+    Order.objects.filter(pk=order.pk)
+    intent = provider.create_intent(
+        amount=attempt.amount, currency="EUR", card=card(), attempt_key=str(attempt.key), order_ref="x"
+    )
+    assert services.apply_intent(intent=intent, attempt_id=attempt.pk) == "amount mismatch"
+    attempt.refresh_from_db()
+    assert attempt.status == A.DECLINED
+    assert Order.objects.get(pk=order.pk).status == S.AWAITING_PAYMENT
