@@ -4,7 +4,6 @@ Each task takes ids, calls a service and is safe to run twice. Services never im
 they send ``order_status_changed``, and the receivers below queue the deferred work after commit.
 """
 
-import functools
 import logging
 from typing import Any
 
@@ -37,7 +36,11 @@ def send_later(notification_ids: list[int]) -> None:
     """Hand the rows to a worker after commit. If the broker is down this fails quietly: the sweep
     retries them."""
     for pk in notification_ids:
-        transaction.on_commit(functools.partial(send_notification.delay, pk), robust=True)
+
+        def queue(pk: int = pk) -> None:  # named: Django's robust hook logs __qualname__, which a partial lacks
+            send_notification.delay(pk)
+
+        transaction.on_commit(queue, robust=True)
 
 
 @shared_task(acks_late=True)

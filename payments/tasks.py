@@ -4,7 +4,6 @@ Each task takes ids, calls a service and is safe to run twice. If the broker is 
 queued it is lost quietly: the sweep (every 15 s) and the orders app's own undo-window sweep cover it.
 """
 
-import functools
 from typing import Any
 
 from celery import shared_task
@@ -53,7 +52,14 @@ def payments_sweep_job() -> dict[str, int]:
 
 
 def _after_commit(task: Any, *args: Any, **options: Any) -> None:
-    transaction.on_commit(functools.partial(task.apply_async, args, **options), robust=True)
+    """Queue the task once the transaction commits. If the broker is down that fails quietly (logged); the
+    sweep does the work instead. (A named function: Django's robust hook logs the callable's __qualname__,
+    which a functools.partial lacks, so a partial turned a broker outage into a 500 after commit.)"""
+
+    def queue() -> None:
+        task.apply_async(args, **options)
+
+    transaction.on_commit(queue, robust=True)
 
 
 @receiver(attempt_started, dispatch_uid="payments.send_attempt")

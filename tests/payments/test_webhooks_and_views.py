@@ -1,6 +1,7 @@
 """The webhook inbox and the payment pages: signatures, duplicates in any order, someone else's order."""
 
 import threading
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -164,3 +165,30 @@ def test_an_expired_order_can_be_ordered_again_into_the_cart(payments_on, slot):
     line = CartLine.objects.get(cart__token=order.owner_token)
     assert line.quantity == 2 and line.price_seen == line.item.price
     assert Client().post(f"/orders/{order.public_id}/again/").status_code == 404  # someone else's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_after_commit_never_turns_a_placed_order_into_an_error(client, payments_on, slot):
+    from kombu.exceptions import OperationalError
+
+    from payments import tasks
+
+    dish = CartLineFactory().item
+    client.post("/cart/add/", {"item": dish.pk})
+    down = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    form = {
+        "name": "Ada",
+        "email": "ada@example.com",
+        "phone": "0123 456789",
+        "address": "1 High Street",
+        "slot": slot.pk,
+        "idempotency_key": "8d2c4c0e-6f0e-4f43-9a4b-0b8f6c1f2a11",
+    }
+    with mock.patch.object(tasks.hold_end_job, "apply_async", side_effect=down):
+        response = client.post("/checkout/", form)
+    assert response.status_code == 302  # the order exists: the hold's timer is left to the sweep
+    order = Order.objects.get()
+    assert order.status == S.AWAITING_PAYMENT
+    with mock.patch.object(tasks.attempt_send_job, "apply_async", side_effect=down):
+        response = client.post(f"/payments/orders/{order.public_id}/pay/", {"card": card()})
+    assert response.status_code == 302 and PaymentAttempt.objects.get().status == A.STARTED
