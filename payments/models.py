@@ -37,6 +37,7 @@ class PaymentAttempt(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.STARTED, db_index=True)
     message = models.CharField(max_length=300, blank=True)  # the provider's reason for a decline
     capture_failures = models.PositiveSmallIntegerField(default=0)
+    capture_queued_at = models.DateTimeField(null=True, blank=True)  # one capture job at a time, not one per sweep
     refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

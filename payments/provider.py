@@ -77,13 +77,21 @@ def retrieve_intent(intent_id: str) -> dict[str, Any]:
     return _dict(client().v1.payment_intents.retrieve(intent_id))
 
 
+def recent_intents() -> dict[str, dict[str, Any]]:
+    """The provider's 100 most recent intents, by the attempt key in their metadata: where to find an
+    attempt whose create call had no answer."""
+    found = {}
+    for intent in client().v1.payment_intents.list(params={"limit": 100}).data:
+        data = _dict(intent)
+        key = (data.get("metadata") or {}).get("attempt")
+        if key:
+            found[str(key)] = data
+    return found
+
+
 def find_intent(attempt_key: str) -> dict[str, Any] | None:
     """The intent made for an attempt whose create call had no answer, looked up by its metadata."""
-    for intent in client().v1.payment_intents.list(params={"limit": 100}).data:
-        found = _dict(intent)
-        if (found.get("metadata") or {}).get("attempt") == attempt_key:
-            return found
-    return None
+    return recent_intents().get(attempt_key)
 
 
 def capture_intent(intent_id: str, attempt_key: str) -> dict[str, Any]:

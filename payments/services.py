@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chefshop.templatetags.shop import money
@@ -232,6 +232,18 @@ def _settle_call(attempt: PaymentAttempt, call: Any) -> dict[str, Any] | None:
             return None
 
 
+CAPTURE_REQUEUE_AFTER = timedelta(seconds=15)
+
+
+def capture_wanted(*, order_id: int) -> bool:
+    """Whether to queue a capture job now: not again while one queued in the last 15 s may still be
+    waiting for the worker (the undo-window sweep asks on every run)."""
+    now = timezone.now()
+    due = Q(capture_queued_at__isnull=True) | Q(capture_queued_at__lt=now - CAPTURE_REQUEUE_AFTER)
+    rows = PaymentAttempt.objects.filter(order_id=order_id, status__in=[A.AUTHORISED, A.CAPTURED]).filter(due)
+    return rows.update(capture_queued_at=now) > 0
+
+
 def capture(*, order_id: int) -> str:
     """The undo window ended: capture the authorised payment once, then the order is confirmed. A capture
     that fails is tried again by the sweep; after ``PAYMENT_CAPTURE_TRIES`` the order is confirmed with
@@ -363,17 +375,21 @@ def check_soon(*, attempt_id: int) -> None:
 # --- the sweep ---------------------------------------------------------------------------------------
 
 
-def resolve(*, attempt_id: int) -> str:
-    """Read back an attempt the provider has not answered for (sent, no answer; or 3-D Secure)."""
+def resolve(*, attempt_id: int, recent: dict[str, dict[str, Any]] | None = None) -> str:
+    """Read back an attempt the provider has not answered for (sent, no answer; or 3-D Secure).
+    ``recent``: the provider's recent intents by attempt key, when the caller listed them already."""
     attempt = PaymentAttempt.objects.filter(pk=attempt_id).first()
     if attempt is None or attempt.status not in (A.STARTED, A.ACTION):
         return "settled"
     if attempt.sent_at is None:
         return attempt_send(attempt_id=attempt_id)
     try:
-        intent = (
-            provider.retrieve_intent(attempt.intent_id) if attempt.intent_id else provider.find_intent(str(attempt.key))
-        )
+        if attempt.intent_id:
+            intent: dict[str, Any] | None = provider.retrieve_intent(attempt.intent_id)
+        elif recent is not None:
+            intent = recent.get(str(attempt.key))
+        else:
+            intent = provider.find_intent(str(attempt.key))
     except (provider.StripeError, *provider.UNREACHABLE):
         return "provider unreachable"
     if intent is not None:
@@ -398,8 +414,18 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     waiting = PaymentAttempt.objects.filter(
         status__in=[A.STARTED, A.ACTION], created_at__lte=now - PENDING_RESOLVE_AFTER
     )
-    for attempt_id in list(waiting.values_list("pk", flat=True)[:100]):
-        counts["resolved"] += resolve(attempt_id=attempt_id) not in ("still pending", "provider unreachable")
+    waiting_ids = list(waiting.values_list("pk", flat=True)[:100])
+    recent = None
+    if waiting.filter(intent_id__isnull=True, sent_at__isnull=False).exists():
+        try:  # one listing for every attempt without an answer, not one each
+            recent = provider.recent_intents()
+        except (provider.StripeError, *provider.UNREACHABLE):
+            waiting_ids = []  # the provider is away: next sweep
+    for attempt_id in waiting_ids:
+        counts["resolved"] += resolve(attempt_id=attempt_id, recent=recent) not in (
+            "still pending",
+            "provider unreachable",
+        )
     ended = PaymentAttempt.objects.filter(
         status__in=PaymentAttempt.LIVE, order__status__in=[Order.Status.CANCELLED, Order.Status.PAYMENT_EXPIRED]
     )

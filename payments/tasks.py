@@ -74,7 +74,8 @@ def check_attempt(sender: Any, attempt_id: int, **kwargs: Any) -> None:
 
 @receiver(undo_window_ended, dispatch_uid="payments.capture_when_window_ends")
 def capture_when_window_ends(sender: Any, order_id: int, **kwargs: Any) -> None:
-    _after_commit(capture_job, order_id)
+    if services.capture_wanted(order_id=order_id):
+        _after_commit(capture_job, order_id)
 
 
 @receiver(release_wanted, dispatch_uid="payments.release_when_wanted")

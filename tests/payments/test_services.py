@@ -47,6 +47,9 @@ def test_a_held_order_takes_its_place_and_portions_until_paid(slot):
     assert attempt.amount == 2500 and attempt.currency == "EUR"
     assert _intent(attempt)["status"] == "requires_capture"
     assert "authorised" in order.payment_note
+    # the undo-window sweep asks for a capture on every run: one job is queued, not one per run
+    assert services.capture_wanted(order_id=order.pk)
+    assert not services.capture_wanted(order_id=order.pk)
 
 
 def test_undo_in_the_window_cancels_the_intent_and_nothing_is_ever_captured(slot, settings):
