@@ -169,6 +169,7 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    swept_at = models.DateTimeField(null=True, blank=True)  # last handed to a worker again by the sweep
 
     class Meta:
         ordering = ["-created_at"]

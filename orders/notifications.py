@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -100,12 +100,19 @@ def mark_failed(notification_id: int, error: str) -> None:
 
 
 def overdue_ids(*, older_than_seconds: int | None = None) -> list[int]:
-    """Rows still pending a while after they were written (lost enqueue, broker outage): the sweep
-    hands them to a worker again."""
+    """Rows still pending a while after they were written (lost enqueue, broker outage), claimed for the
+    sweep to hand to a worker again: each at most once per ``NOTIFICATION_SWEEP_AFTER``, so a worker
+    that is behind does not get the same row queued again on every sweep."""
     older_than_seconds = settings.NOTIFICATION_SWEEP_AFTER if older_than_seconds is None else older_than_seconds
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    pending = Notification.objects.filter(state=Notification.State.PENDING, created_at__lte=cutoff)
-    return list(pending.values_list("pk", flat=True)[:500])
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    pending = Notification.objects.filter(state=Notification.State.PENDING, created_at__lte=cutoff).filter(
+        Q(swept_at__isnull=True) | Q(swept_at__lte=cutoff)
+    )
+    with transaction.atomic():
+        ids = list(pending.order_by("pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:500])
+        Notification.objects.filter(pk__in=ids).update(swept_at=now)
+    return ids
 
 
 def resend(notification_ids: list[int]) -> int:

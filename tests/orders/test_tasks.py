@@ -83,6 +83,10 @@ def test_sweep_requeues_old_pending_rows(slot, monkeypatch):
     monkeypatch.setattr(tasks.send_notification, "delay", queued.append)
     assert tasks.notifications_sweep_job.apply().get() == 2
     assert sorted(queued) == sorted(order.notifications.values_list("pk", flat=True))
+    # a worker that is behind: the next sweeps do not queue the same rows again until a sweep period passed
+    assert tasks.notifications_sweep_job.apply().get() == 0
+    Notification.objects.filter(order=order).update(swept_at=order.placed_at - timedelta(minutes=4))
+    assert tasks.notifications_sweep_job.apply().get() == 2 and len(queued) == 4
 
 
 def test_one_row_per_order_and_kind(slot):
