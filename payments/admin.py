@@ -4,18 +4,22 @@ from payments import services
 from payments.models import PaymentAttempt, ProviderEvent
 
 
-@admin.register(PaymentAttempt)
-class PaymentAttemptAdmin(admin.ModelAdmin):
-    list_display = ["order", "status", "amount", "currency", "intent_id", "message", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["intent_id", "order__public_id", "order__email"]
-    actions = ["refund_in_full"]
+class RecordAdmin(admin.ModelAdmin):
+    """What the provider told the shop: shown, never typed in by hand."""
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(PaymentAttempt)
+class PaymentAttemptAdmin(RecordAdmin):
+    list_display = ["order", "status", "amount", "currency", "intent_id", "message", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["intent_id", "order__public_id", "order__email"]
+    actions = ["refund_in_full"]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -32,12 +36,6 @@ class PaymentAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderEvent)
-class ProviderEventAdmin(admin.ModelAdmin):
+class ProviderEventAdmin(RecordAdmin):
     list_display = ["event_id", "type", "outcome", "received_at"]
     list_filter = ["type"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -44,6 +44,16 @@ INTENT_STATUS: dict[str, str] = {
     "canceled": A.CANCELED,
     "succeeded": A.CAPTURED,
 }
+# What an attempt's new state tells its order: the note the customer and the kitchen see, a line on the
+# order's timeline ("" for none) and an email, once per kind ("" for none). "Authorised" moves the order
+# itself (``_move``).
+TELLS_ORDER: dict[str, tuple[str, str, str]] = {
+    A.ACTION: ("Waiting for 3-D Secure", "", ""),
+    A.DECLINED: ("Declined: {message}", "Card declined: {message}", Notification.Kind.PAYMENT_FAILED),
+    A.CAPTURED: ("Paid {amount} by card", "Payment of {amount} captured", ""),
+    A.CANCELED: ("Card payment cancelled; nothing was charged", "Card payment cancelled; nothing was charged", ""),
+    A.REFUNDED: ("Refunded {amount}", "Refunded {amount} in full", Notification.Kind.REFUNDED),
+}
 PENDING_RESOLVE_AFTER = timedelta(seconds=5)  # the sweep reads back attempts with no answer after this
 # ... and gives up on one the provider never made, after this or once its order stopped waiting for it.
 # (Should the provider still make it later, that authorisation is never captured and lapses by itself.)
@@ -172,33 +182,12 @@ def _move(attempt: PaymentAttempt, new: str, message: str = "") -> None:
         if not order_services.order_authorise(order_id=order_id, payment_note=f"{amount} authorised by card"):
             # The hold ran out or the order was cancelled meanwhile: the authorisation is cancelled.
             transaction.on_commit(lambda: _release_later(order_id), robust=True)
-    elif new == A.ACTION:
-        order_services.order_payment_update(order_id=order_id, payment_note="Waiting for 3-D Secure")
-    elif new == A.DECLINED:
-        order_services.order_payment_update(
-            order_id=order_id,
-            payment_note=f"Declined: {message}",
-            timeline=f"Card declined: {message}",
-            email=Notification.Kind.PAYMENT_FAILED,
-        )
-    elif new == A.CAPTURED:
-        order_services.order_payment_update(
-            order_id=order_id, payment_note=f"Paid {amount} by card", timeline=f"Payment of {amount} captured"
-        )
-        order_services.order_confirm_paid(order_id=order_id, payment_note=f"Paid {amount} by card")
-    elif new == A.CANCELED:
-        order_services.order_payment_update(
-            order_id=order_id,
-            payment_note="Card payment cancelled; nothing was charged",
-            timeline="Card payment cancelled; nothing was charged",
-        )
-    elif new == A.REFUNDED:
-        order_services.order_payment_update(
-            order_id=order_id,
-            payment_note=f"Refunded {amount}",
-            timeline=f"Refunded {amount} in full",
-            email=Notification.Kind.REFUNDED,
-        )
+        return
+    note, timeline, email = TELLS_ORDER[new]
+    note, timeline = (text.format(amount=amount, message=message) for text in (note, timeline))
+    order_services.order_payment_update(order_id=order_id, payment_note=note, timeline=timeline, email=email)
+    if new == A.CAPTURED:
+        order_services.order_confirm_paid(order_id=order_id, payment_note=note)
 
 
 def _declined(attempt_id: int, message: str) -> str:
