@@ -472,8 +472,7 @@ def main() -> int:
                 elif fault == "worker":
                     shop.kill("worker", signal.SIGKILL)
                 elif fault == "localstripe":
-                    # A restart (SIGTERM). localstripe rewrites its whole store to /tmp/localstripe.pickle after
-                    # every change, not atomically: a SIGKILL in the middle leaves a file it cannot load again.
+                    # A restart (SIGTERM): it must come back with every payment it holds (scripts/run_localstripe.py).
                     shop.kill("localstripe", signal.SIGTERM)
                 elif fault == "daphne":
                     shop.kill(f"web:web-{number % 2}", signal.SIGTERM)

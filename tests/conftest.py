@@ -115,22 +115,10 @@ def new_page(browser):
 @pytest.fixture(scope="session")
 def localstripe_url():
     """A real localstripe (its own process: it is GPL software) with fresh state, on a free port."""
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.provider import LocalStripe
 
-    from tests.browser.conftest import free_port, wait_http
-
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("localstripe")), "--port", str(port), "--from-scratch"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = LocalStripe().start()
     try:
-        wait_http(url + "/js.stripe.com/v3/")
-        yield url
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()

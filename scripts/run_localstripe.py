@@ -1,0 +1,120 @@
+"""Run localstripe, the local Stripe stand-in, as its own process, with a store that survives a restart.
+
+localstripe is GPL software: the shop never imports it. This launcher runs in localstripe's own process
+(supervisord's ``localstripe`` program, and the tests' instances) and changes only how that process keeps
+its data. localstripe 1.15.10 keeps every object in one dict that it pickles to ``/tmp/localstripe.pickle``
+after every change. That has three faults, and a restart under load hits all of them:
+
+- Loading calls the store's ``__setitem__`` once per object, and each call rewrites the file that is being
+  read. A store of a few thousand objects (a few hundred paid orders) therefore fails to load with
+  "pickle data was truncated", and the half-written file is all that is left: the restarted processor has
+  forgotten every payment, and captures answer 404.
+- A write is not atomic: a process killed during one leaves a file that cannot be read.
+- Every instance, the tests' ``--from-scratch`` ones too, writes the same path.
+
+Here the store lives at ``--store PATH`` (none: memory only). It is loaded without writing, and written to a
+temporary file that then replaces the old one, so the file always holds a whole store. A request's changes
+are written once, before its answer is sent, rather than once per changed object; changes made outside a
+request (localstripe's delayed callbacks) are written on the next turn of the event loop.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import pickle
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+from localstripe import resources, server
+
+log = logging.getLogger("localstripe.store")
+
+
+class Persistence:
+    """Writes localstripe's store to one file, whole and at most once per request."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.loading = False
+        self.dirty = False
+        self.flush_queued = False
+
+    def changed(self) -> None:
+        """localstripe changed an object (its ``Store.dump_to_disk``)."""
+        if self.path is None or self.loading:
+            return
+        self.dirty = True
+        if not self.flush_queued:  # outside a request, nothing else would write it
+            self.flush_queued = True
+            asyncio.get_event_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.flush_queued = False
+        if not self.dirty or self.path is None:
+            return
+        self.dirty = False
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                pickle.dump(dict(resources.store), file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    def load(self) -> None:
+        if self.path is None or not self.path.exists():
+            return
+        self.loading = True
+        try:
+            with self.path.open("rb") as file:
+                saved = pickle.load(file)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, ValueError) as error:
+            # a file from an older writer: keep it aside, start empty
+            aside = self.path.with_name(self.path.name + ".unreadable")
+            os.replace(self.path, aside)
+            log.error("could not read %s (%s): moved to %s, starting empty", self.path, error, aside)
+            return
+        finally:
+            self.loading = False
+        dict.update(resources.store, saved)
+        log.warning("loaded %d objects from %s", len(saved), self.path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--store", type=Path, help="file that keeps the data across restarts (default: none)")
+    parser.add_argument("--quiet", action="store_true", help="no access log")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+
+    persistence = Persistence(args.store.resolve() if args.store else None)
+    resources.Store.dump_to_disk = lambda store: persistence.changed()
+    persistence.load()
+
+    @web.middleware
+    async def written_before_answer(request, handler):
+        try:
+            return await handler(request)
+        finally:
+            if request.method == "DELETE" and request.path == "/_config/data":
+                persistence.dirty = True  # localstripe empties its store with dict.clear(), which says nothing
+            persistence.flush()
+
+    server.app.middlewares.append(written_before_answer)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    access = logging.getLogger("aiohttp.access")
+    access.setLevel(logging.WARNING if args.quiet else logging.DEBUG)
+    web.run_app(server.app, sock=sock, access_log=access, print=None)
+
+
+if __name__ == "__main__":
+    main()
