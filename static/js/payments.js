@@ -85,8 +85,19 @@
     });
   }
 
+  // The panel says which version of its order it shows. The order card may have moved on while the panel
+  // was being fetched (its change arrived before this page listened, or during the fetch): fetch it again.
+  function behindOrder(panel) {
+    var shown = panel.querySelector("[data-order-version]");
+    var card = document.querySelector("#order-live [data-version]");
+    return !!(shown && card && Number(card.dataset.version) > Number(shown.dataset.orderVersion));
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "payment-panel") setUp(event.detail.target);
+    var panel = event.detail.target;
+    if (!panel || panel.id !== "payment-panel") return;
+    setUp(panel);
+    if (behindOrder(panel)) document.body.dispatchEvent(new CustomEvent("chefshop:order-changed"));
   });
   // A panel whose form is being filled in is not fetched again under the customer's fingers.
   document.addEventListener("htmx:beforeRequest", function (event) {
