@@ -5,6 +5,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+import requests
 from django.utils import timezone
 
 from catalog.models import DishDay
@@ -201,3 +202,29 @@ def test_an_intent_for_another_amount_is_refused(slot):
     attempt.refresh_from_db()
     assert attempt.status == A.DECLINED
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_PAYMENT
+
+
+def test_a_page_that_says_3d_secure_passed_changes_nothing_until_the_provider_says_so(slot, settings):
+    # given: a card that asks for 3-D Secure; the order waits
+    order = held_order(slot)
+    attempt = paid(order, "3ds")
+    assert attempt.status == A.ACTION and order.status == S.AWAITING_PAYMENT
+    # when: the page says it is done (the check after 3-D Secure) without passing the bank's check
+    services.resolve(attempt_id=attempt.pk)
+    # then: the shop believes the provider, not the page: still waiting, nothing authorised
+    attempt.refresh_from_db()
+    order.refresh_from_db()
+    assert attempt.status == A.ACTION and order.status == S.AWAITING_PAYMENT
+    assert _intent(attempt)["status"] == "requires_action"
+
+    # when: the customer passes the check at the provider, and the page asks again
+    requests.post(
+        f"{settings.STRIPE_API_BASE}/v1/payment_intents/{attempt.intent_id}/_authenticate?success=true",
+        json={"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": attempt.client_secret},
+        timeout=10,
+    ).raise_for_status()
+    services.resolve(attempt_id=attempt.pk)
+    # then: authorised, and the order is received
+    attempt.refresh_from_db()
+    order.refresh_from_db()
+    assert attempt.status == A.AUTHORISED and order.status == S.RECEIVED
