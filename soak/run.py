@@ -580,6 +580,10 @@ def _payment_problems() -> tuple[list[str], dict]:
                 problems.append(f"order {attempt.order_id} is {attempt.order.status} but its payment was kept")
         elif attempt.status == "captured":
             problems.append(f"attempt {attempt.pk} says captured, the provider says {intent['status']}")
+    # localstripe's store is new with this run (RUN_DIR is emptied at start): every intent is the shop's.
+    stray = [i["id"] for i in intents if i not in ours and i["status"] in ("succeeded", "requires_capture")]
+    if stray:
+        problems.append(f"money taken or held at the provider without an order: {stray[:10]}")
     twice = [order_id for order_id, count in captured.items() if count > 1]
     if twice:
         problems.append(f"orders captured more than once: {twice}")
@@ -596,6 +600,7 @@ def _payment_problems() -> tuple[list[str], dict]:
         "orders_payment_expired": Order.objects.filter(status="payment_expired").count(),
         "orders_payment_problem": Order.objects.filter(payment_note__startswith="Payment problem").count(),
         "provider_intents_seen": len(ours),
+        "provider_intents_without_attempt": len(intents) - len(ours),
     }
     return problems, figures
 
