@@ -4,8 +4,10 @@ from chefshop.settings import *  # noqa: F403
 from chefshop.settings import CHANNEL_LAYERS, REDIS_URL, env
 
 # A dev server on the same Redis must not receive the tests' pushes or tasks, nor they its.
-CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "chefshop-test"  # type: ignore[index]
-CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/1"
+# TEST_REDIS_DB keeps two checkouts' suites on one machine apart (the broker's database and the prefix).
+_TEST_REDIS_DB = env.int("TEST_REDIS_DB", 1)
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"chefshop-test-{_TEST_REDIS_DB}"  # type: ignore[index]
+CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + f"/{_TEST_REDIS_DB}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Most tests want the order confirmed at once; the tests of the undo window set it themselves
