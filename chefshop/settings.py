@@ -25,6 +25,7 @@ env = environ.Env(
     PAYMENTS=(str, "off"),
     PAYMENT_HOLD_SECONDS=(int, 600),
     PAYMENT_CAPTURE_TRIES=(int, 3),
+    PAYMENT_REFUND_TRIES=(int, 5),
     STRIPE_SECRET_KEY=(str, "sk_test_chefshop_local"),
     STRIPE_PUBLISHABLE_KEY=(str, "pk_test_chefshop_local"),
     STRIPE_WEBHOOK_SECRET=(str, "whsec_chefshop_local"),
@@ -141,14 +142,17 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Unacknowledged tasks (a worker killed mid-task) come back after this many seconds. ETA tasks are
-# only ever scheduled a few minutes ahead (slot closings, the undo window), always less than this.
+# Unacknowledged tasks (a worker killed mid-task) come back after this many seconds: no ETA or countdown
+# may be longer, and no task may run longer (the rule and its helper: chefshop/jobs.py).
 # Workers look for such abandoned tasks every 5 seconds (one cheap Redis range query).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env("CELERY_VISIBILITY_TIMEOUT"),
     "unacked_restore_interval": 5,
     "unacked_restore_throttle": 1,
 }
+# No job may run as long as the visibility timeout, or a second worker would start it again (chefshop/jobs.py).
+CELERY_TASK_SOFT_TIME_LIMIT = env("CELERY_VISIBILITY_TIMEOUT") // 2
+CELERY_TASK_TIME_LIMIT = env("CELERY_VISIBILITY_TIMEOUT") * 2 // 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -213,6 +217,8 @@ NOTIFICATION_SWEEP_AFTER = env("NOTIFICATION_SWEEP_AFTER")  # seconds before the
 PAYMENTS = env("PAYMENTS").lower() in ("on", "true", "1", "yes")
 PAYMENT_HOLD_SECONDS = env("PAYMENT_HOLD_SECONDS")  # how long an unpaid order holds its place and portions
 PAYMENT_CAPTURE_TRIES = env("PAYMENT_CAPTURE_TRIES")  # failed captures before the kitchen sees "payment problem"
+# Failed refund tries (a minute apart at least) before the order shows "refund problem" and the shop is emailed.
+PAYMENT_REFUND_TRIES = env("PAYMENT_REFUND_TRIES")
 CURRENCY = env("CURRENCY").upper()
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")

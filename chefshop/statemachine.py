@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chefshop.errors import IllegalTransition, StaleVersion
@@ -137,12 +137,15 @@ class Machine:
         """The steps a page shows as buttons for a row in ``status``, in table order."""
         return [step for step in self if step.board == board and status in step.sources]
 
-    def move(self, instance: Versioned, *, step: Step, version: int, by: Actor, **changes: Any) -> str:
+    def move(
+        self, instance: Versioned, *, step: Step, version: int, by: Actor, where: Q | None = None, **changes: Any
+    ) -> str:
         """Take ``step`` on ``instance`` by a conditional UPDATE on the version the caller saw.
 
         A caller on an older page, or one who loses a race to someone acting at the same moment, gets
         ``StaleVersion(current=...)``; a step not allowed from the row's state, or not for ``by``, gets
-        ``IllegalTransition``. Returns the status the row left; ``instance`` is updated in place.
+        ``IllegalTransition``. ``where``: a further condition the row must meet at the moment of the UPDATE
+        (a deadline). Returns the status the row left; ``instance`` is updated in place.
         """
         model: type[models.Model] = type(instance)  # type: ignore[assignment]
         noun = model._meta.verbose_name
@@ -159,7 +162,10 @@ class Machine:
                 f"and cannot become {self.states(step.target).label.lower()}."
             )
         changes.update(status=step.target, version=F("version") + 1, updated_at=timezone.now())
-        if not model._default_manager.filter(pk=instance.pk, status=from_status, version=version).update(**changes):
+        rows = model._default_manager.filter(pk=instance.pk, status=from_status, version=version)
+        if where is not None:
+            rows = rows.filter(where)
+        if not rows.update(**changes):
             raise StaleVersion(
                 current=model._default_manager.get(pk=instance.pk),
                 message=f"This {noun} was changed meanwhile. Here is its current state.",

@@ -40,6 +40,7 @@ def render_order_status(order: Order, *, message: str = "", error: bool = False)
         {
             "order": order,
             "steps": ORDER_MACHINE.buttons(order.status, board="order"),
+            "undo_open": order.undo_open(),
             "message": message,
             "error": error,
         },

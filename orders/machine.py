@@ -17,9 +17,10 @@ class Effect(StrEnum):
     RETURNS_PLACE = "gives the slot place back"
     TAKES_PORTIONS = "takes the portions of its dishes for its day"
     RETURNS_PORTIONS = "gives the portions back (the food was never cooked)"
-    STARTS_UNDO_TIMER = "starts the job that ends the undo window"
+    STARTS_UNDO_TIMER = "stamps undo_until and starts the job that ends the undo window"
+    ONLY_IN_UNDO_WINDOW = "only before undo_until: afterwards the order is being confirmed"
+    STARTS_HOLD_TIMER = "starts the job that ends an unpaid order's hold (the payments sweep backs it up)"
     STAMPS_CONFIRMED = "stamps confirmed_at"
-    STAMPS_PLACED = "stamps placed_at: a paid order's undo window starts when it is paid"
     EMAILS_CUSTOMER = "emails the customer"
     EMAILS_SHOP = "emails the shop"
 
@@ -35,9 +36,9 @@ ORDER_MACHINE = Machine(S, [
          effects=[E.TAKES_PORTIONS, E.TAKES_PLACE, E.STARTS_UNDO_TIMER]),
     # With payments on, an order first holds its place and portions while the customer pays.
     step("hold",        [START],                      S.AWAITING_PAYMENT, [CUSTOMER], "Order placed, awaiting payment",
-         effects=[E.TAKES_PORTIONS, E.TAKES_PLACE]),
+         effects=[E.TAKES_PORTIONS, E.TAKES_PLACE, E.STARTS_HOLD_TIMER]),
     step("authorise",   [S.AWAITING_PAYMENT],         S.RECEIVED,         [SYSTEM],   "Payment authorised",
-         effects=[E.STAMPS_PLACED, E.STARTS_UNDO_TIMER, E.EMAILS_CUSTOMER]),
+         effects=[E.STARTS_UNDO_TIMER, E.EMAILS_CUSTOMER]),
     step("expire",      [S.AWAITING_PAYMENT],         S.PAYMENT_EXPIRED,  [SYSTEM],   "Payment hold ran out",
          effects=NEVER_COOKED),
     step("abandon",     [S.AWAITING_PAYMENT],         S.CANCELLED,        [CUSTOMER], "Cancelled before paying",
@@ -45,7 +46,11 @@ ORDER_MACHINE = Machine(S, [
     step("confirm",     [S.RECEIVED],                 S.CONFIRMED,        [SYSTEM],   "Undo window ended",
          effects=[E.STAMPS_CONFIRMED, E.EMAILS_CUSTOMER, E.EMAILS_SHOP]),
     step("undo",        [S.RECEIVED],                 S.CANCELLED,        [CUSTOMER], "Undone by the customer",
-         button="Undo order", board="order", effects=NEVER_COOKED),
+         button="Undo order", board="order", effects=[*NEVER_COOKED, E.ONLY_IN_UNDO_WINDOW]),
+    # The card's authorisation was cancelled at the provider (its dashboard, its fraud checks): nothing
+    # will be captured, so the order cannot go on.
+    step("payment_void", [S.RECEIVED],                S.CANCELLED,        [SYSTEM],   "Card payment voided",
+         effects=NEVER_COOKED),
     step("cancel",      [S.CONFIRMED],                S.CANCELLED,        [CUSTOMER], "Cancelled by the customer",
          button="Cancel order", board="order", effects=NEVER_COOKED),
     step("shop_cancel", [S.AWAITING_PAYMENT, S.RECEIVED, S.CONFIRMED],

@@ -1,9 +1,11 @@
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from chefshop.models import TimelineEvent
 
@@ -86,6 +88,9 @@ class Order(models.Model):
     pays_by_card = models.BooleanField(default=False)
     hold_until = models.DateTimeField(null=True, blank=True)
     payment_note = models.CharField(max_length=120, blank=True)
+    # The end of the undo window, stored once when it starts (placing, or the card's authorisation): undo is
+    # refused after it, and the confirm sweep, the capture and the page's countdown all read it.
+    undo_until = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-placed_at"]
@@ -98,12 +103,13 @@ class Order(models.Model):
 
         return reverse("orders:detail", args=[self.public_id])
 
-    @property
-    def undo_until(self):
-        """When the undo window of a just-placed order ends."""
-        from datetime import timedelta
-
-        return self.placed_at + timedelta(seconds=settings.ORDER_UNDO_SECONDS)
+    def undo_open(self, now: datetime | None = None) -> bool:
+        """Whether the customer may still take the order back."""
+        return (
+            self.status == self.Status.RECEIVED
+            and self.undo_until is not None
+            and self.undo_until > (now or timezone.now())
+        )
 
 
 class OrderItem(models.Model):
@@ -149,6 +155,7 @@ class Notification(models.Model):
         PAYMENT_FAILED = "payment_failed", "Payment failed"
         PAYMENT_EXPIRED = "payment_expired", "Payment expired"
         REFUNDED = "refunded", "Refunded"
+        REFUND_PROBLEM = "refund_problem", "Refund problem (to the shop)"
         OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Delivery failed"

@@ -28,6 +28,7 @@ SUBJECTS = {
     K.PAYMENT_FAILED: "Your payment for your ChefShop order did not go through",
     K.PAYMENT_EXPIRED: "Your ChefShop order was not paid in time",
     K.REFUNDED: "Your ChefShop order was refunded",
+    K.REFUND_PROBLEM: "Refund problem for the order of {name}: please refund it by hand",
 }
 
 
@@ -58,9 +59,17 @@ def write_for_step(order: Order, step: Step) -> None:
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+# Kinds that go to the shop, not to the order's customer.
+TO_SHOP = {K.REFUND_PROBLEM}
+
+
 def write_kind(order: Order, kind: str) -> None:
-    """One outbox row of this kind for the order's customer, unless one was written already."""
-    row = _row(order, kind, order.email, list(order.items.all()))
+    """One outbox row of this kind for the order's customer (or the shop, for ``TO_SHOP`` kinds), unless
+    one was written already."""
+    recipient = settings.SHOP_EMAIL if kind in TO_SHOP else order.email
+    if not recipient:
+        return
+    row = _row(order, kind, recipient, list(order.items.all()))
     Notification.objects.bulk_create([row], ignore_conflicts=True)
 
 

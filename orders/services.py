@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from catalog import services as catalog_services
@@ -231,6 +231,7 @@ def _order_place(
         address=contact.address,
         notes=contact.notes,
         total=cart_total(lines),
+        undo_until=None if card else timezone.now() + timedelta(seconds=settings.ORDER_UNDO_SECONDS),
     )
     OrderItem.objects.bulk_create(
         OrderItem(
@@ -248,11 +249,10 @@ def _order_place(
 
 
 def order_undo_remaining(*, order_id: int, now: datetime | None = None) -> float | None:
-    """Seconds left in the order's undo window; None when it is no longer in one."""
-    placed_at = Order.objects.filter(pk=order_id, status=S.RECEIVED).values_list("placed_at", flat=True).first()
-    if placed_at is None:
+    """Seconds left in the order's undo window (its stored ``undo_until``); None when it is not in one."""
+    ends = Order.objects.filter(pk=order_id, status=S.RECEIVED).values_list("undo_until", flat=True).first()
+    if ends is None:
         return None
-    ends = placed_at + timedelta(seconds=settings.ORDER_UNDO_SECONDS)
     return max((ends - (now or timezone.now())).total_seconds(), 0.0)
 
 
@@ -275,9 +275,7 @@ def order_confirm_if_due(*, order_id: int, now: datetime | None = None) -> bool:
 def orders_confirm_overdue(*, now: datetime | None = None) -> int:
     """The sweep: confirm every order whose undo window ran out without its task."""
     now = now or timezone.now()
-    due = Order.objects.filter(
-        status=S.RECEIVED, placed_at__lte=now - timedelta(seconds=settings.ORDER_UNDO_SECONDS)
-    ).values_list("pk", flat=True)
+    due = Order.objects.filter(status=S.RECEIVED, undo_until__lte=now).values_list("pk", flat=True)
     return sum(order_confirm_if_due(order_id=pk, now=now) for pk in list(due[:500]))
 
 
@@ -334,12 +332,19 @@ def order_transition(
     raises ``IllegalTransition``.
     """
     chosen = ORDER_MACHINE.step(step)
-    changes: dict[str, Any] = {"confirmed_at": timezone.now()} if chosen.has(Effect.STAMPS_CONFIRMED) else {}
-    if chosen.has(Effect.STAMPS_PLACED):
-        changes["placed_at"] = timezone.now()
+    now = timezone.now()
+    changes: dict[str, Any] = {"confirmed_at": now} if chosen.has(Effect.STAMPS_CONFIRMED) else {}
+    if chosen.has(Effect.STARTS_UNDO_TIMER):
+        changes["undo_until"] = now + timedelta(seconds=settings.ORDER_UNDO_SECONDS)
     if payment_note is not None:
         changes["payment_note"] = payment_note
-    from_status = ORDER_MACHINE.move(order, step=chosen, version=version, by=by, **changes)
+    where = None
+    if chosen.has(Effect.ONLY_IN_UNDO_WINDOW):
+        # Checked here for a clear answer, and again by the UPDATE itself, so a capture can never follow.
+        if order.status == S.RECEIVED and not order.undo_open(now):
+            raise IllegalTransition("The time to undo this order has ended: it is being confirmed.")
+        where = Q(undo_until__gt=now)
+    from_status = ORDER_MACHINE.move(order, step=chosen, version=version, by=by, where=where, **changes)
     _record(order, chosen, from_status=from_status, actor=actor, note=note)
     return order
 
@@ -385,6 +390,20 @@ def order_confirm_paid(*, order_id: int, payment_note: str) -> bool:
     return _system_step(order_id, "confirm", payment_note=payment_note)
 
 
+def order_hold_remaining(*, order_id: int, now: datetime | None = None) -> float | None:
+    """Seconds left in an unpaid order's hold; None when it no longer waits for payment."""
+    ends = Order.objects.filter(pk=order_id, status=S.AWAITING_PAYMENT).values_list("hold_until", flat=True).first()
+    if ends is None:
+        return None
+    return max((ends - (now or timezone.now())).total_seconds(), 0.0)
+
+
+def order_void_paid(*, order_id: int, note: str) -> bool:
+    """The card's authorisation was cancelled at the provider while the order waited for its capture: the
+    order is cancelled, its place and portions returned and its customer told. False if it moved on."""
+    return _system_step(order_id, "payment_void", note=note, payment_note=note)
+
+
 def order_expire_if_due(*, order_id: int, now: datetime | None = None) -> bool:
     """An unpaid order whose hold ran out: payment_expired, its place and portions given back."""
     now = now or timezone.now()
@@ -404,6 +423,6 @@ def order_payment_update(*, order_id: int, payment_note: str, timeline: str = ""
     order.refresh_from_db()
     if timeline:
         OrderEvent.objects.create(order=order, from_status=order.status, to_status=order.status, note=timeline)
-    if email and order.email:
+    if email:
         notifications.write_kind(order, email)  # sent after commit by orders/tasks.py, like a step's
     order_payment_changed.send(sender=Order, order_id=order.pk, public_id=order.public_id, status=order.status)

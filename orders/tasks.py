@@ -2,6 +2,8 @@
 
 Each task takes ids, calls a service and is safe to run twice. Services never import this module:
 they send ``order_status_changed``, and the receivers below queue the deferred work after commit.
+No countdown here is longer than the broker's visibility timeout, and no task runs that long: a timer
+for a far deadline re-checks it and queues itself again (``chefshop/jobs.py``).
 """
 
 import logging
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 
+from chefshop.jobs import countdown
 from orders import notifications, services
 from orders.machine import ORDER_MACHINE, Effect
 from orders.signals import order_payment_changed, order_status_changed
@@ -58,8 +61,21 @@ def order_confirm_after_undo(self, order_id: int) -> bool:
     if remaining is None:
         return False
     if remaining > 0:
-        raise self.retry(countdown=remaining)
+        raise self.retry(countdown=countdown(remaining))
     return services.order_confirm_if_due(order_id=order_id)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def order_hold_timer(self, order_id: int) -> bool:
+    """Ends an unpaid order's hold when it runs out: checks the stored ``hold_until`` and, while it is
+    further away than a countdown may be, queues itself again. The payments sweep ends any hold it
+    misses (a lost message, a broker outage)."""
+    remaining = services.order_hold_remaining(order_id=order_id)
+    if remaining is None:
+        return False
+    if remaining > 0:
+        raise self.retry(countdown=countdown(remaining + 1))
+    return services.order_expire_if_due(order_id=order_id)
 
 
 @shared_task(acks_late=True)
@@ -76,7 +92,13 @@ def queue_step_jobs(sender: Any, order_id: int, step: str, **kwargs: Any) -> Non
     if taken.has(Effect.STARTS_UNDO_TIMER) and settings.ORDER_UNDO_SECONDS > 0:
         # If the broker is down this is lost quietly; the confirm sweep ends the window instead.
         transaction.on_commit(
-            lambda: order_confirm_after_undo.apply_async((order_id,), countdown=settings.ORDER_UNDO_SECONDS),
+            lambda: order_confirm_after_undo.apply_async((order_id,), countdown=countdown(settings.ORDER_UNDO_SECONDS)),
+            robust=True,
+        )
+    if taken.has(Effect.STARTS_HOLD_TIMER):
+        # Lost quietly with the broker down, like the undo timer: the payments sweep ends the hold instead.
+        transaction.on_commit(
+            lambda: order_hold_timer.apply_async((order_id,), countdown=countdown(settings.PAYMENT_HOLD_SECONDS + 1)),
             robust=True,
         )
 

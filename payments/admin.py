@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from payments import services
+from payments.machine import Outcome
 from payments.models import PaymentAttempt, ProviderEvent
 
 
@@ -26,16 +27,17 @@ class PaymentAttemptAdmin(RecordAdmin):
 
     @admin.action(description="Refund in full (e.g. a failed delivery)")
     def refund_in_full(self, request, queryset):
-        outcomes = [services.refund(attempt_id=attempt.pk) for attempt in queryset]
-        done = outcomes.count("refunded")
+        outcomes = [services.attempt_refund(attempt_id=attempt.pk) for attempt in queryset]
+        done, asked = outcomes.count(Outcome.NOW_REFUNDED), outcomes.count(Outcome.NOW_REFUNDING)
         self.message_user(
             request,
-            f"{done} refunded; {len(outcomes) - done} not captured or failed (see the log).",
-            messages.SUCCESS if done == len(outcomes) else messages.WARNING,
+            f"{done} refunded, {asked} asked and pending at the provider; "
+            f"{len(outcomes) - done - asked} not captured or failed (see the log).",
+            messages.SUCCESS if done + asked == len(outcomes) else messages.WARNING,
         )
 
 
 @admin.register(ProviderEvent)
 class ProviderEventAdmin(RecordAdmin):
-    list_display = ["event_id", "type", "outcome", "received_at"]
+    list_display = ["event_id", "type", "outcome", "received_at", "applied_at"]
     list_filter = ["type"]

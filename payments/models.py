@@ -3,8 +3,9 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-# Attempt statuses that block another attempt on the same order.
-LIVE_STATUSES = ["started", "requires_action", "authorised", "captured"]
+# Attempt statuses that block another attempt on the same order, and that still need the worker when
+# their order ends (an authorisation to cancel, a payment to refund).
+LIVE_STATUSES = ["started", "requires_action", "authorised", "captured", "refunding"]
 
 
 class PaymentAttempt(models.Model):
@@ -12,7 +13,8 @@ class PaymentAttempt(models.Model):
 
     At most one attempt per order is live (started, waiting for 3-D Secure, authorised or captured):
     the database refuses a second, so a double click or two tabs can never charge twice. A declined or
-    cancelled attempt makes room for a new one ("Try another card").
+    cancelled attempt makes room for a new one ("Try another card"). How an attempt may move is declared
+    once in ``payments/machine.py``.
     """
 
     class Status(models.TextChoices):
@@ -20,9 +22,12 @@ class PaymentAttempt(models.Model):
         ACTION = "requires_action", "Waiting for 3-D Secure"
         AUTHORISED = "authorised", "Authorised"
         DECLINED = "declined", "Declined"
+        FAILED = "failed", "Payment problem (the provider refused the shop's request)"
         CANCELED = "canceled", "Cancelled (never charged)"
         CAPTURED = "captured", "Captured"
+        REFUNDING = "refunding", "Refund asked, not yet done"
         REFUNDED = "refunded", "Refunded"
+        REFUND_PROBLEM = "refund_problem", "Refund problem (for the owner)"
 
     LIVE = LIVE_STATUSES
 
@@ -39,6 +44,7 @@ class PaymentAttempt(models.Model):
     capture_failures = models.PositiveSmallIntegerField(default=0)
     capture_queued_at = models.DateTimeField(null=True, blank=True)  # one capture job at a time, not one per sweep
     refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    refund_failures = models.PositiveSmallIntegerField(default=0)  # refund tries that failed; each try a new key
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -55,12 +61,15 @@ class PaymentAttempt(models.Model):
 
 
 class ProviderEvent(models.Model):
-    """The webhook inbox: each provider event stored once, in the transaction that applies it."""
+    """The webhook inbox: each provider event stored once by the request, then applied by the worker from
+    the object as the provider tells it (an event is news, not truth)."""
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
+    # Stored at once by the request; applied by the worker from what the provider says when asked.
+    applied_at = models.DateTimeField(null=True, blank=True, db_index=True)
     outcome = models.CharField(max_length=200, blank=True)
 
     class Meta:

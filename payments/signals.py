@@ -9,3 +9,11 @@ attempt_started = Signal()
 
 attempt_checked = Signal()
 """An attempt should be read back from the provider now. Payload: ``attempt_id``."""
+
+intent_release_wanted = Signal()
+"""The provider holds an authorisation (or a 3-D Secure request) for an attempt the shop has ended: it must
+be cancelled at the provider by its own job. Payload: ``intent_id``."""
+
+event_stored = Signal()
+"""A webhook event was stored; the worker fetches its object from the provider and applies what the
+provider says. Payload: ``event_id`` (the ``ProviderEvent`` row's id)."""

@@ -58,7 +58,7 @@ def check(request, public_id):
     order = _order_or_404(request, public_id)
     attempt = selectors.latest_attempt(order_id=order.pk)
     if attempt is not None:
-        services.check_soon(attempt_id=attempt.pk)
+        services.attempt_check_soon(attempt_id=attempt.pk)
     return redirect(order)
 
 
@@ -68,7 +68,7 @@ def webhook(request):
     """The provider's events. A bad signature is refused (400) and changes nothing; any well-signed
     event gets 200, handled or not, so the provider never retries for days."""
     try:
-        outcome = services.webhook_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
+        outcome = services.event_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
     except BadEvent:
         return HttpResponse("Bad signature", status=400, content_type="text/plain")
     logger.info("payments: webhook %s", outcome)

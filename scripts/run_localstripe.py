@@ -85,6 +85,20 @@ class Persistence:
         log.warning("loaded %d objects from %s", len(saved), self.path)
 
 
+def accept_current_api() -> None:
+    """The shop speaks the API version the ``stripe`` library pins, where a PaymentIntent names its
+    payment methods with ``allowed_payment_method_types`` (``payment_method_types`` is refused there);
+    localstripe 1.15 knows only the older name, which means the same for a card-only intent."""
+    original = resources.PaymentIntent.__init__
+
+    def init(self, *args, allowed_payment_method_types=None, **kwargs):
+        if allowed_payment_method_types is not None:
+            kwargs["payment_method_types"] = allowed_payment_method_types
+        original(self, *args, **kwargs)
+
+    resources.PaymentIntent.__init__ = init
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8420)
@@ -97,6 +111,7 @@ def main() -> None:
     persistence = Persistence(args.store.resolve() if args.store else None)
     resources.Store.dump_to_disk = lambda store: persistence.changed()
     persistence.load()
+    accept_current_api()
 
     @web.middleware
     async def written_before_answer(request, handler):

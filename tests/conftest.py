@@ -122,3 +122,35 @@ def localstripe_url():
         yield server.url
     finally:
         server.stop()
+
+
+class PublishedJobs(list):
+    """Every Celery job this test published: (task name, seconds until its ETA or None)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.too_far: list[tuple[str, float]] = []
+
+
+@pytest.fixture(autouse=True)
+def published_jobs(settings):
+    """No job may be queued to run later than the broker's visibility timeout: Redis would hand it to a
+    worker again after that, and again (DESIGN §5). Checked on every job every test publishes."""
+    from celery.signals import before_task_publish
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    limit = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    jobs = PublishedJobs()
+
+    def record(sender=None, headers=None, **kwargs):
+        eta = (headers or {}).get("eta")
+        ahead = (parse_datetime(eta) - timezone.now()).total_seconds() if eta else None
+        jobs.append((sender, ahead))
+        if ahead is not None and ahead > limit:
+            jobs.too_far.append((sender, ahead))
+
+    before_task_publish.connect(record, weak=False, dispatch_uid="tests.published_jobs")
+    yield jobs
+    before_task_publish.disconnect(dispatch_uid="tests.published_jobs")
+    assert not jobs.too_far, f"jobs queued past the broker's visibility timeout ({limit} s): {jobs.too_far}"

@@ -48,6 +48,13 @@
       var left = Math.max(0, Math.ceil((Date.parse(el.dataset.countdownUntil) - now) / 1000));
       el.textContent = left + (left === 1 ? " second" : " seconds");
     });
+    // What a deadline ends (the Undo button) goes when it passes, and what follows it shows.
+    document.querySelectorAll("[data-shown-until]").forEach(function (el) {
+      if (Date.parse(el.dataset.shownUntil) <= now) el.hidden = true;
+    });
+    document.querySelectorAll("[data-shown-after]").forEach(function (el) {
+      if (Date.parse(el.dataset.shownAfter) <= now) el.hidden = false;
+    });
   }
   setInterval(refreshCountdowns, 1000);
 

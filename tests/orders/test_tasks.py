@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _age(order, seconds: int) -> None:
-    Order.objects.filter(pk=order.pk).update(placed_at=order.placed_at - timedelta(seconds=seconds))
+    """As if ``seconds`` had gone by since the order was placed: its stored undo deadline comes closer."""
+    Order.objects.filter(pk=order.pk).update(
+        placed_at=order.placed_at - timedelta(seconds=seconds), undo_until=order.undo_until - timedelta(seconds=seconds)
+    )
 
 
 def test_confirm_after_undo_twice_confirms_once(slot, settings):

@@ -28,6 +28,23 @@ def payments_on(settings, localstripe_url):
     provider.client.cache_clear()
 
 
+@pytest.fixture
+def jobs_run_here():
+    """The payments app's jobs, queued after commit, run in this process as the commit happens, so a test
+    sees their effect (other apps' jobs, such as the undo timer, stay on the broker)."""
+    from unittest import mock
+
+    from django.db import transaction
+
+    from payments import tasks
+
+    def run_after_commit(task, *args):
+        transaction.on_commit(lambda: task.apply(args).get())
+
+    with mock.patch.object(tasks, "_after_commit", run_after_commit):
+        yield
+
+
 def card(kind: str = "ok") -> str:
     """What the browser's card form hands the shop: a tokenised card's id."""
     from payments import provider
@@ -36,6 +53,17 @@ def card(kind: str = "ok") -> str:
         params={"card": {"number": CARDS[kind], "exp_month": "12", "exp_year": "2031", "cvc": "123"}}
     )
     return str(token.card.id)
+
+
+def authorised_intent(attempt, kind: str = "ok") -> dict:
+    """An intent made and confirmed at the provider for ``attempt`` (as the worker would), returned as the
+    provider gives it, without the shop having heard of it yet."""
+    from payments import provider
+
+    made = provider.create_intent(
+        amount=attempt.amount, currency="EUR", card=card(kind), attempt_key=str(attempt.key), order_ref="x"
+    )
+    return provider.confirm_intent(made["id"], str(attempt.key))
 
 
 def held_order(slot, **kwargs):

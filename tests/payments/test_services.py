@@ -16,7 +16,7 @@ from payments import provider, services
 from payments.models import PaymentAttempt
 from slots.models import DeliverySlot
 from tests.factories import CartLineFactory, MenuItemFactory
-from tests.payments.conftest import card, held_order, paid
+from tests.payments.conftest import authorised_intent, card, held_order, paid
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("payments_on")]
 S, A = Order.Status, PaymentAttempt.Status
@@ -35,6 +35,11 @@ def _intent(attempt):
     return provider.retrieve_intent(attempt.intent_id)
 
 
+def _window_over(order) -> None:
+    Order.objects.filter(pk=order.pk).update(undo_until=timezone.now() - timedelta(seconds=1))
+    order.refresh_from_db()
+
+
 def test_a_held_order_takes_its_place_and_portions_until_paid(slot):
     dish = MenuItemFactory(daily_portions=5, price="12.50")
     order = held_order(slot, cart=CartLineFactory(item=dish, quantity=2).cart)
@@ -49,8 +54,8 @@ def test_a_held_order_takes_its_place_and_portions_until_paid(slot):
     assert _intent(attempt)["status"] == "requires_capture"
     assert "authorised" in order.payment_note
     # the undo-window sweep asks for a capture on every run: one job is queued, not one per run
-    assert services.capture_wanted(order_id=order.pk)
-    assert not services.capture_wanted(order_id=order.pk)
+    assert services.payment_capture_wanted(order_id=order.pk)
+    assert not services.payment_capture_wanted(order_id=order.pk)
 
 
 def test_undo_in_the_window_cancels_the_intent_and_nothing_is_ever_captured(slot, settings):
@@ -58,10 +63,10 @@ def test_undo_in_the_window_cancels_the_intent_and_nothing_is_ever_captured(slot
     order = held_order(slot)
     attempt = paid(order)
     order_services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
-    assert services.release(order_id=order.pk) == ["now canceled"]
+    assert services.payment_release(order_id=order.pk) == ["now canceled"]
     attempt.refresh_from_db()
     assert attempt.status == A.CANCELED and _intent(attempt)["status"] == "canceled"
-    assert services.capture(order_id=order.pk) == "nothing to capture"
+    assert services.payment_capture(order_id=order.pk) == "nothing to capture"
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0
 
 
@@ -70,6 +75,7 @@ def test_the_window_ends_and_the_payment_is_captured_exactly_once(slot, settings
     settings.ORDER_UNDO_SECONDS = 5
     order = held_order(slot)
     attempt = paid(order)
+    _window_over(order)
     real = provider.capture_intent
     calls = []
 
@@ -81,7 +87,9 @@ def test_the_window_ends_and_the_payment_is_captured_exactly_once(slot, settings
     outcomes = []
     with mock.patch.object(provider, "capture_intent", side_effect=counted):
         threads = [
-            threading.Thread(target=_in_thread, args=(lambda: outcomes.append(services.capture(order_id=order.pk)),))
+            threading.Thread(
+                target=_in_thread, args=(lambda: outcomes.append(services.payment_capture(order_id=order.pk)),)
+            )
             for _ in range(4)
         ]
         for thread in threads:
@@ -125,7 +133,7 @@ def test_a_hold_that_runs_out_returns_place_and_portions_and_cancels_the_intent(
     assert attempt.status == A.ACTION and attempt.client_secret
     # when: the hold runs out and the sweep runs
     later = order.hold_until + timedelta(seconds=1)
-    counts = services.sweep(now=later)
+    counts = services.payments_sweep(now=later)
     # then: expired, everything back, the intent cancelled, one email
     order.refresh_from_db()
     attempt.refresh_from_db()
@@ -133,31 +141,43 @@ def test_a_hold_that_runs_out_returns_place_and_portions_and_cancels_the_intent(
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0 and DishDay.objects.get(item=dish).reserved == 0
     assert attempt.status == A.CANCELED and _intent(attempt)["status"] == "canceled"
     assert Notification.objects.filter(order=order, kind=Notification.Kind.PAYMENT_EXPIRED).count() == 1
-    services.sweep(now=later)  # again: nothing more
+    services.payments_sweep(now=later)  # again: nothing more
     assert Notification.objects.filter(order=order).count() == 1
 
 
 def test_an_authorisation_after_the_hold_ran_out_is_cancelled_not_kept(slot):
     order = held_order(slot)
     attempt = services.attempt_start(order=order, card=card())
+    intent = authorised_intent(attempt)  # the bank is slow to answer ...
     Order.objects.filter(pk=order.pk).update(hold_until=timezone.now() - timedelta(seconds=1))
     assert order_services.order_expire_if_due(order_id=order.pk)
-    services.attempt_send(attempt_id=attempt.pk)  # the bank answers "authorised" just after
-    assert services.release(order_id=order.pk) == ["now canceled"]
+    services.attempt_apply(intent=intent, attempt_id=attempt.pk)  # ... "authorised", just after the hold ran out
+    assert services.payment_release(order_id=order.pk) == ["now canceled"]
     attempt.refresh_from_db()
     assert attempt.status == A.CANCELED and _intent(attempt)["status"] == "canceled"
     assert Order.objects.get(pk=order.pk).status == S.PAYMENT_EXPIRED
+
+
+def test_a_card_is_never_asked_once_the_hold_ran_out(slot):
+    order = held_order(slot)
+    attempt = services.attempt_start(order=order, card=card())
+    Order.objects.filter(pk=order.pk).update(hold_until=timezone.now() - timedelta(seconds=1))
+    assert order_services.order_expire_if_due(order_id=order.pk)
+    assert services.attempt_send(attempt_id=attempt.pk) == "now canceled"
+    attempt.refresh_from_db()
+    assert attempt.status == A.CANCELED and _intent(attempt)["status"] != "requires_capture"
 
 
 def test_cancelling_a_captured_order_refunds_it_once(slot, settings):
     settings.ORDER_UNDO_SECONDS = 5
     order = held_order(slot)
     attempt = paid(order)
-    services.capture(order_id=order.pk)
+    _window_over(order)
+    services.payment_capture(order_id=order.pk)
     order.refresh_from_db()
     order_services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
-    assert services.release(order_id=order.pk) == ["refunded"]
-    assert services.release(order_id=order.pk) == []  # twice: nothing more
+    assert services.payment_release(order_id=order.pk) == ["now refunded"]
+    assert services.payment_release(order_id=order.pk) == []  # twice: nothing more
     attempt.refresh_from_db()
     assert attempt.status == A.REFUNDED and attempt.refund_id
     order.refresh_from_db()
@@ -180,13 +200,34 @@ def test_a_provider_that_never_answers_leaves_the_payment_pending_and_the_sweep_
         assert services.attempt_send(attempt_id=attempt.pk) == "pending"
     order.refresh_from_db()
     assert order.status == S.AWAITING_PAYMENT and order.payment_note == "Payment pending…"
-    # when: the provider is back, the sweep reads the attempt back: nothing was made, so after a while it
-    # gives up and the customer may try again
+    # when: the provider is back, the sweep sends it again (creating moves no money, and the same
+    # idempotency key gives the same intent at Stripe): the payment goes through
     settings.STRIPE_API_BASE = real_base
     provider.client.cache_clear()
-    assert services.resolve(attempt_id=attempt.pk) == "still pending"
+    assert services.attempt_resolve(attempt_id=attempt.pk) == "now authorised"
+    order.refresh_from_db()
+    assert order.status == S.RECEIVED
+
+
+def test_an_attempt_the_provider_never_answers_is_given_up_once_its_order_stops_waiting(slot, settings):
+    import socket
+
+    order = held_order(slot)
+    attempt = services.attempt_start(order=order, card=card())
+    real_base = settings.STRIPE_API_BASE
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings.STRIPE_READ_TIMEOUT = 1.0
+        provider.client.cache_clear()
+        assert services.attempt_send(attempt_id=attempt.pk) == "pending"
+    settings.STRIPE_API_BASE = real_base
+    provider.client.cache_clear()
+    # when: two minutes pass without an answer
     PaymentAttempt.objects.filter(pk=attempt.pk).update(sent_at=timezone.now() - timedelta(minutes=5))
-    assert services.resolve(attempt_id=attempt.pk) == "given up"
+    # then: given up, and the customer may try again
+    assert services.attempt_resolve(attempt_id=attempt.pk) == "given up"
     assert paid(order).status == A.AUTHORISED
 
 
@@ -198,7 +239,7 @@ def test_an_intent_for_another_amount_is_refused(slot):
     intent = provider.create_intent(
         amount=attempt.amount, currency="EUR", card=card(), attempt_key=str(attempt.key), order_ref="x"
     )
-    assert services.apply_intent(intent=intent, attempt_id=attempt.pk) == "amount mismatch"
+    assert services.attempt_apply(intent=intent, attempt_id=attempt.pk) == "amount mismatch"
     attempt.refresh_from_db()
     assert attempt.status == A.DECLINED
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_PAYMENT
@@ -210,7 +251,7 @@ def test_a_page_that_says_3d_secure_passed_changes_nothing_until_the_provider_sa
     attempt = paid(order, "3ds")
     assert attempt.status == A.ACTION and order.status == S.AWAITING_PAYMENT
     # when: the page says it is done (the check after 3-D Secure) without passing the bank's check
-    services.resolve(attempt_id=attempt.pk)
+    services.attempt_resolve(attempt_id=attempt.pk)
     # then: the shop believes the provider, not the page: still waiting, nothing authorised
     attempt.refresh_from_db()
     order.refresh_from_db()
@@ -223,7 +264,7 @@ def test_a_page_that_says_3d_secure_passed_changes_nothing_until_the_provider_sa
         json={"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": attempt.client_secret},
         timeout=10,
     ).raise_for_status()
-    services.resolve(attempt_id=attempt.pk)
+    services.attempt_resolve(attempt_id=attempt.pk)
     # then: authorised, and the order is received
     attempt.refresh_from_db()
     order.refresh_from_db()
