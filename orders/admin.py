@@ -28,10 +28,25 @@ class OrderEventInline(ReadOnlyInline):
     fields = readonly_fields = ("created_at", "from_status", "to_status", "actor", "note")
 
 
+class PaymentTroubleFilter(admin.SimpleListFilter):
+    """Orders whose card payment needs the owner: a capture that failed, a refund the shop gave up on."""
+
+    title = "payment trouble"
+    parameter_name = "payment_trouble"
+    NOTES = {"payment": "Payment problem", "refund": "Refund problem"}
+
+    def lookups(self, request, model_admin):
+        return [("payment", "Payment problem"), ("refund", "Refund problem")]
+
+    def queryset(self, request, queryset):
+        note = self.NOTES.get(self.value() or "")
+        return queryset.filter(payment_note__startswith=note) if note else queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "slot", "total", "name", "phone", "placed_at"]
-    list_filter = ["status", "slot__start"]
+    list_filter = ["status", PaymentTroubleFilter, "slot__start"]
     search_fields = ["public_id", "name", "email", "phone", "address"]
     list_select_related = ["slot"]
     date_hierarchy = "placed_at"
@@ -43,6 +58,7 @@ class OrderAdmin(admin.ModelAdmin):
         "user",
         "total",
         "placed_at",
+        "undo_until",
         "updated_at",
         "name",
         "email",

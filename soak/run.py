@@ -552,8 +552,16 @@ def _payments_settled() -> bool:
     return not waiting and not PaymentAttempt.objects.filter(status__in=["started", "requires_action"]).exists()
 
 
+def _refunded_intents(provider) -> set[str]:
+    """The intents the provider has a succeeded refund for."""
+    refunds = provider.client().v1.refunds.list(params={"limit": 100}).auto_paging_iter()
+    return {str(r.payment_intent) for r in refunds if r.status == "succeeded" and r.payment_intent}
+
+
 def _payment_problems() -> tuple[list[str], dict]:
-    """Every paid order captured exactly once; nothing captured at the provider without its order."""
+    """Every paid order captured exactly once; nothing captured at the provider without its order; no
+    authorisation left for an attempt the shop ended; a capture only for a confirmed order, refunded if the
+    order ended cancelled."""
     from collections import Counter
 
     from django.db import connections
@@ -580,6 +588,20 @@ def _payment_problems() -> tuple[list[str], dict]:
                 problems.append(f"order {attempt.order_id} is {attempt.order.status} but its payment was kept")
         elif attempt.status == "captured":
             problems.append(f"attempt {attempt.pk} says captured, the provider says {intent['status']}")
+    # What the provider holds must match what the shop decided, intent by intent:
+    ended = ("declined", "failed", "canceled", "refunded", "refund_problem")
+    refunded_intents = _refunded_intents(provider)
+    for intent in ours:
+        attempt = attempts[intent["metadata"]["attempt"]]
+        if intent["status"] in ("requires_capture", "requires_action") and (
+            attempt.status in ended or attempt.order.status in ("cancelled", "payment_expired")
+        ):
+            problems.append(f"intent {intent['id']} still {intent['status']} for ended attempt {attempt.pk}")
+        if intent["status"] == "succeeded":
+            if attempt.order.confirmed_at is None:
+                problems.append(f"intent {intent['id']} captured for order {attempt.order_id}, never confirmed")
+            if attempt.order.status == "cancelled" and intent["id"] not in refunded_intents:
+                problems.append(f"intent {intent['id']} captured for cancelled order {attempt.order_id}, not refunded")
     # localstripe's store is new with this run (RUN_DIR is emptied at start): every intent is the shop's.
     stray = [i["id"] for i in intents if i not in ours and i["status"] in ("succeeded", "requires_capture")]
     if stray:

@@ -226,3 +226,123 @@ def test_no_job_is_queued_further_ahead_than_the_broker_redelivers_it(slot, sett
     # then: each job was published, and none asks to run later than the broker would redeliver it
     assert published_jobs, "the test saw no job published"
     assert not published_jobs.too_far, published_jobs.too_far
+
+
+# --- 5. a refund is "refunded" only when the provider says so -----------------------------------------
+# localstripe refunds at once and sends no refund events: the pending and failing paths below use a
+# provider double for the refund calls only (everything else is localstripe).
+
+
+def _cancelled_after_capture(slot, settings):
+    settings.ORDER_UNDO_SECONDS = 5
+    order = held_order(slot)
+    attempt = paid(order)
+    _window_over(order)
+    assert services.payment_capture(order_id=order.pk) == "now captured"
+    order.refresh_from_db()
+    order_services.order_cancel(order=order, version=order.version, by=Actor.CUSTOMER)
+    return order, attempt
+
+
+def _emails(order, kind):
+    return Notification.objects.filter(order=order, kind=kind).count()
+
+
+def test_a_pending_refund_is_not_told_as_refunded_until_the_provider_says_so(slot, settings):
+    order, attempt = _cancelled_after_capture(slot, settings)
+    pending = {"id": "re_pending1", "object": "refund", "status": "pending", "payment_intent": attempt.intent_id}
+    with mock.patch.object(provider, "refund_intent", return_value=pending):
+        assert services.payment_release(order_id=order.pk) == ["now refunding"]
+    attempt.refresh_from_db()
+    assert attempt.status == A.REFUNDING and attempt.refund_id == "re_pending1"
+    assert _emails(order, Notification.Kind.REFUNDED) == 0
+    # when: the provider later says it succeeded (the sweep, or a refund webhook, asks)
+    with mock.patch.object(provider, "retrieve_refund", return_value={**pending, "status": "succeeded"}):
+        assert services.attempt_refund(attempt_id=attempt.pk) == "now refunded"
+    attempt.refresh_from_db()
+    assert attempt.status == A.REFUNDED and _emails(order, Notification.Kind.REFUNDED) == 1
+
+
+def test_a_failing_refund_reads_the_charge_back_and_becomes_a_refund_problem_after_its_tries(slot, settings):
+    settings.PAYMENT_REFUND_TRIES = 2
+    settings.SHOP_EMAIL = "kitchen@example.com"
+    order, attempt = _cancelled_after_capture(slot, settings)
+    charge_reads = []
+    real_charge = provider.retrieve_charge
+
+    def read_charge(charge_id):
+        charge_reads.append(charge_id)
+        return real_charge(charge_id)
+
+    down = stripe.APIError("Internal server error", http_status=500)
+    with (
+        mock.patch.object(provider, "refund_intent", side_effect=down),
+        mock.patch.object(provider, "retrieve_charge", side_effect=read_charge),
+    ):
+        assert services.payment_release(order_id=order.pk) == ["refund failed"]
+        assert len(charge_reads) == 1  # read back before the next try
+        assert services.payment_release(order_id=order.pk) == ["now refund_problem"]
+    attempt.refresh_from_db()
+    order.refresh_from_db()
+    assert attempt.status == A.REFUND_PROBLEM and attempt.refund_failures == 2
+    assert order.payment_note.startswith("Refund problem")
+    problem = Notification.objects.get(order=order, kind=Notification.Kind.REFUND_PROBLEM)
+    assert problem.recipient == "kitchen@example.com"
+    assert _emails(order, Notification.Kind.REFUNDED) == 0
+    # and the sweep stops trying
+    assert services.payment_release(order_id=order.pk) == []
+
+
+def test_a_refund_whose_answer_was_lost_is_found_on_the_charge_and_not_made_twice(slot, settings):
+    order, attempt = _cancelled_after_capture(slot, settings)
+    real = provider.refund_intent
+    made = []
+
+    def lost(*args, **kwargs):
+        made.append(real(*args, **kwargs))  # the provider refunds ...
+        raise stripe.APIConnectionError("read timed out")  # ... and the answer is lost
+
+    with mock.patch.object(provider, "refund_intent", side_effect=lost):
+        assert services.payment_release(order_id=order.pk) == ["now refunded"]
+    assert len(made) == 1
+    attempt.refresh_from_db()
+    assert attempt.status == A.REFUNDED
+
+
+def test_a_refund_event_is_applied_from_the_refund_the_provider_gives(
+    client, slot, settings, jobs_run_here, django_capture_on_commit_callbacks
+):
+    order, attempt = _cancelled_after_capture(slot, settings)
+    pending = {"id": "re_pending2", "object": "refund", "status": "pending", "payment_intent": attempt.intent_id}
+    with mock.patch.object(provider, "refund_intent", return_value=pending):
+        services.payment_release(order_id=order.pk)
+    # when: a signed event says the refund failed, while the provider says it succeeded
+    claim = {**pending, "status": "failed"}
+    event = {"id": "evt_refund", "object": "event", "type": "refund.updated", "data": {"object": claim}}
+    payload, signature = signed(event, "whsec_chefshop_local")
+    with (
+        mock.patch.object(provider, "retrieve_refund", return_value={**pending, "status": "succeeded"}),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(
+            "/payments/webhook/", data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+        )
+    # then: the provider's word wins
+    assert response.status_code == 200
+    attempt.refresh_from_db()
+    assert attempt.status == A.REFUNDED
+    assert ProviderEvent.objects.get(event_id="evt_refund").outcome == "now refunded"
+
+
+def test_the_owner_finds_orders_with_a_refund_problem_in_admin(slot, settings, staff):
+    from django.test import Client
+
+    settings.PAYMENT_REFUND_TRIES = 1
+    order, _attempt = _cancelled_after_capture(slot, settings)
+    other = held_order(slot)
+    with mock.patch.object(provider, "refund_intent", side_effect=stripe.APIError("down", http_status=503)):
+        services.payment_release(order_id=order.pk)
+    browser = Client()
+    browser.force_login(staff)
+    page = browser.get("/admin/orders/order/?payment_trouble=refund").content.decode()
+    assert str(order.public_id)[:8] in page and str(other.public_id)[:8] not in page
