@@ -6,20 +6,21 @@ again. So:
 1. **No countdown or ETA longer than the timeout.** A job queued further ahead would run two or three
    times. A far deadline (a payment hold of 10 minutes, a slot's cutoff tomorrow) is kept by a sweep, or
    by a short timer that checks the deadline and queues itself again: ``countdown()`` caps every delay.
-2. **No job running longer than the timeout.** ``CELERY_TASK_TIME_LIMIT`` (below the timeout) ends one
-   that would; long work is a chain of short jobs.
+2. **No job running longer than the timeout.** Long work is a chain of short jobs, each well inside it.
+   ``CELERY_TASK_SOFT_TIME_LIMIT`` (the timeout itself) stops one that overruns at the moment a second
+   worker would start it again, so two copies never run side by side.
 
 The tests check the first half on every job they publish (``tests/conftest.py``: ``published_jobs``).
 """
 
 from django.conf import settings
 
-MARGIN = 30  # seconds kept between the longest delay and the broker's redelivery
+SHARE = 0.8  # of the visibility timeout: the longest delay, with room for a busy worker to pick the job up
 
 
 def longest_delay() -> float:
     """The longest countdown any job may be queued with."""
-    return float(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] - MARGIN)
+    return float(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]) * SHARE
 
 
 def countdown(seconds: float) -> float:

@@ -8,6 +8,8 @@ JOBS: dict[str, tuple[str, int]] = {
     "Close slots at their cutoff (sweep)": ("slots.tasks.slots_sweep_job", 30),
     "End undo windows (sweep)": ("orders.tasks.orders_confirm_sweep_job", 15),
     "Send notifications left unsent (sweep)": ("orders.tasks.notifications_sweep_job", 30),
+    "End payment holds that ran out (sweep)": ("orders.tasks.orders_holds_sweep_job", 15),
+    # (named as before, so an installed shop keeps one payments sweep, not two)
     "Payments: holds, unanswered attempts, releases (sweep)": ("payments.tasks.payments_sweep_job", 15),
 }
 

@@ -17,6 +17,7 @@ from chefshop.errors import IllegalTransition, StaleVersion
 from chefshop.statemachine import START, Actor, Step
 from chefshop.templatetags.shop import money
 from orders import notifications
+from orders import selectors as order_selectors
 from orders.errors import CartError, EmptyCart, ItemUnavailable, PricesChanged
 from orders.machine import ORDER_MACHINE, Effect
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
@@ -396,6 +397,12 @@ def order_hold_remaining(*, order_id: int, now: datetime | None = None) -> float
     if ends is None:
         return None
     return max((ends - (now or timezone.now())).total_seconds(), 0.0)
+
+
+def orders_expire_overdue_holds(*, now: datetime | None = None) -> int:
+    """The sweep behind the hold timer: every unpaid order whose hold ran out becomes payment_expired."""
+    now = now or timezone.now()
+    return sum(order_expire_if_due(order_id=pk, now=now) for pk in order_selectors.holds_due(now=now))
 
 
 def order_void_paid(*, order_id: int, note: str) -> bool:

@@ -83,6 +83,11 @@ def orders_confirm_sweep_job() -> int:
     return services.orders_confirm_overdue()
 
 
+@shared_task(acks_late=True)
+def orders_holds_sweep_job() -> int:
+    return services.orders_expire_overdue_holds()
+
+
 @receiver(order_status_changed, dispatch_uid="orders.queue_step_jobs")
 def queue_step_jobs(sender: Any, order_id: int, step: str, **kwargs: Any) -> None:
     """The deferred side effects the machine's table names for this step, queued after commit."""

@@ -31,7 +31,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from chefshop.templatetags.shop import money
-from orders import selectors as order_selectors
 from orders import services as order_services
 from orders.locks import lock_order
 from orders.models import Order
@@ -570,13 +569,11 @@ def attempt_resolve(*, attempt_id: int) -> Outcome:
 
 
 def payments_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """What timers and webhooks may have missed: holds that ran out, attempts without an answer, orders
-    that ended with a live attempt (refunds that failed or are pending included), events not yet applied.
+    """What timers and webhooks may have missed: attempts without an answer, orders that ended with a live
+    attempt (refunds that failed or are pending included), events not yet applied.
     Also tells a local stand-in provider our webhook again."""
     now = now or timezone.now()
-    counts = {"expired": 0, "resolved": 0, "released": 0, "events": 0}
-    for order_id in order_selectors.holds_due(now=now):
-        counts["expired"] += order_services.order_expire_if_due(order_id=order_id, now=now)
+    counts = {"resolved": 0, "released": 0, "events": 0}
     waiting = PaymentAttempt.objects.filter(
         status__in=[A.STARTED, A.ACTION], created_at__lte=now - PENDING_RESOLVE_AFTER
     ).values_list("pk", flat=True)

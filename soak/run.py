@@ -388,6 +388,7 @@ def main() -> int:
         every={
             "orders.tasks.notifications_sweep_job": 3,
             "orders.tasks.orders_confirm_sweep_job": 3,
+            "orders.tasks.orders_holds_sweep_job": 3,
             "slots.tasks.slots_sweep_job": 5,
             "payments.tasks.payments_sweep_job": 3,
         }

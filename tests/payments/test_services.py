@@ -133,15 +133,17 @@ def test_a_hold_that_runs_out_returns_place_and_portions_and_cancels_the_intent(
     assert attempt.status == A.ACTION and attempt.client_secret
     # when: the hold runs out and the sweep runs
     later = order.hold_until + timedelta(seconds=1)
-    counts = services.payments_sweep(now=later)
+    expired = order_services.orders_expire_overdue_holds(now=later)
+    services.payments_sweep(now=later)
     # then: expired, everything back, the intent cancelled, one email
     order.refresh_from_db()
     attempt.refresh_from_db()
-    assert counts["expired"] == 1 and order.status == S.PAYMENT_EXPIRED
+    assert expired == 1 and order.status == S.PAYMENT_EXPIRED
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 0 and DishDay.objects.get(item=dish).reserved == 0
     assert attempt.status == A.CANCELED and _intent(attempt)["status"] == "canceled"
     assert Notification.objects.filter(order=order, kind=Notification.Kind.PAYMENT_EXPIRED).count() == 1
-    services.payments_sweep(now=later)  # again: nothing more
+    order_services.orders_expire_overdue_holds(now=later)  # again: nothing more
+    services.payments_sweep(now=later)
     assert Notification.objects.filter(order=order).count() == 1
 
 

@@ -155,10 +155,11 @@ def test_payments_off_keeps_pay_on_delivery(slot):
 def test_an_expired_order_can_be_ordered_again_into_the_cart(payments_on, slot):
     from datetime import timedelta
 
+    from orders import services as order_services
     from orders.models import CartLine
 
     order = held_order(slot, cart=CartLineFactory(quantity=2).cart)
-    services.payments_sweep(now=order.hold_until + timedelta(seconds=1))
+    order_services.orders_expire_overdue_holds(now=order.hold_until + timedelta(seconds=1))
     mine = _browser_of(order)
     page = mine.get(order.get_absolute_url()).content.decode()
     assert "Payment expired" in page and "Order again" in page
