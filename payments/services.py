@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from chefshop.money import to_minor
 from chefshop.templatetags.shop import money
 from orders import selectors as order_selectors
 from orders import services as order_services
@@ -85,7 +86,7 @@ def attempt_start(*, order: Order, card: str) -> PaymentAttempt:
                 attempt = PaymentAttempt.objects.create(
                     order=locked,
                     card=card,
-                    amount=provider.minor_units(locked.total, settings.CURRENCY),
+                    amount=to_minor(locked.total, settings.CURRENCY),
                     currency=settings.CURRENCY,
                 )
         except IntegrityError:

@@ -1,0 +1,45 @@
+"""Money in the shop's currency: amounts in the currency's minor unit as Stripe counts it, and the
+smallest price step the shop allows.
+
+Stripe (https://stripe.com/docs/currencies) takes every amount as an integer in the currency's minor unit:
+cents for a two-decimal currency, the unit itself for a zero-decimal one, thousandths for a three-decimal
+one, where the last digit must be 0 (amounts in steps of 0.01). Every other currency has two decimals.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+# Stripe's zero-decimal currencies: an amount is a whole number of units.
+ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
+# Stripe's three-decimal currencies: amounts in thousandths, the last digit 0.
+THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+
+def minor_unit_exponent(currency: str) -> int:
+    """How many decimals the currency's minor unit has (``10**exponent`` minor units make one unit)."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return 0
+    if code in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def smallest_step(currency: str) -> Decimal:
+    """The smallest amount a price may differ by: 1 for a zero-decimal currency, else 0.01 (for a
+    three-decimal currency that is Stripe's rule that the last of its three digits is 0)."""
+    return Decimal(1) if minor_unit_exponent(currency) == 0 else Decimal("0.01")
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """``amount`` as the provider takes it: 12.50 EUR → 1250, 1200 JPY → 1200, 1.25 KWD → 1250. An amount
+    finer than the currency's smallest step is rounded to it, half up (5.124 KWD → 5120)."""
+    step = smallest_step(currency)
+    rounded = Decimal(amount).quantize(step, rounding=ROUND_HALF_UP)
+    return int(rounded.scaleb(minor_unit_exponent(currency)))
+
+
+def from_minor(units: int, currency: str) -> Decimal:
+    """The amount ``units`` minor units make: 1250 EUR → 12.50, 1250 KWD → 1.250."""
+    return Decimal(units).scaleb(-minor_unit_exponent(currency))

@@ -1,0 +1,47 @@
+"""Money in each currency's own minor unit (Stripe's rules), and prices shown the shop's locale's way."""
+
+from decimal import Decimal
+
+import pytest
+
+from chefshop.money import from_minor, minor_unit_exponent, smallest_step, to_minor
+from payments import services as payment_services
+from tests.conftest import place_order
+from tests.factories import CartLineFactory, MenuItemFactory
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "units"),
+    [
+        (Decimal("12.50"), "EUR", 1250),
+        (Decimal("1200"), "JPY", 1200),
+        (Decimal("1.25"), "KWD", 1250),  # three decimals: thousandths
+        (Decimal("0.01"), "usd", 1),
+        (Decimal("12"), "XOF", 12),
+    ],
+)
+def test_amounts_go_to_the_provider_in_the_currency_minor_unit_and_back(amount, currency, units):
+    assert to_minor(amount, currency) == units
+    assert from_minor(units, currency) == amount
+
+
+def test_a_three_decimal_amount_ends_in_zero_as_stripe_requires():
+    # Stripe's own example: 5.124 KWD is sent as 5120 (or 5130), never 5124
+    assert to_minor(Decimal("5.124"), "KWD") == 5120
+    assert to_minor(Decimal("5.125"), "KWD") == 5130
+    assert from_minor(1250, "KWD") == Decimal("1.250")
+
+
+def test_each_currency_has_its_minor_unit_and_smallest_step():
+    assert [minor_unit_exponent(c) for c in ("EUR", "JPY", "jpy", "KWD", "BHD", "IQD")] == [2, 0, 0, 3, 3, 2]
+    assert [smallest_step(c) for c in ("EUR", "JPY", "KWD")] == [Decimal("0.01"), Decimal(1), Decimal("0.01")]
+
+
+@pytest.mark.django_db
+def test_a_card_payment_in_a_three_decimal_currency_asks_for_thousandths(slot, settings):
+    settings.PAYMENTS = True
+    settings.CURRENCY = "KWD"
+    dish = MenuItemFactory(price=Decimal("1.25"))
+    order = place_order(slot, cart=CartLineFactory(item=dish, quantity=1).cart)
+    attempt = payment_services.attempt_start(order=order, card="card_kwd")
+    assert (attempt.amount, attempt.currency) == (1250, "KWD")
