@@ -1,12 +1,18 @@
-"""Money in the shop's currency: amounts in the currency's minor unit as Stripe counts it, and the
-smallest price step the shop allows.
+"""Money in the shop's currency: amounts in the currency's minor unit as Stripe counts it, the smallest
+price step the shop allows, and prices written the way the shop's locale writes them.
 
 Stripe (https://stripe.com/docs/currencies) takes every amount as an integer in the currency's minor unit:
 cents for a two-decimal currency, the unit itself for a zero-decimal one, thousandths for a three-decimal
 one, where the last digit must be 0 (amounts in steps of 0.01). Every other currency has two decimals.
+Prices are written with exactly that many decimals, so a price reads as what is charged.
 """
 
+import copy
 from decimal import ROUND_HALF_UP, Decimal
+
+from babel import Locale
+from babel.numbers import format_currency, parse_pattern
+from django.conf import settings
 
 # Stripe's zero-decimal currencies: an amount is a whole number of units.
 ZERO_DECIMAL = frozenset(
@@ -43,3 +49,23 @@ def to_minor(amount: Decimal, currency: str) -> int:
 def from_minor(units: int, currency: str) -> Decimal:
     """The amount ``units`` minor units make: 1250 EUR → 12.50, 1250 KWD → 1.250."""
     return Decimal(units).scaleb(-minor_unit_exponent(currency))
+
+
+def _locale(locale: str | None) -> Locale:
+    return Locale.parse(locale or settings.SHOP_LOCALE)
+
+
+def locale_tag(locale: str | None = None) -> str:
+    """The shop's locale as a browser writes it (``en_IE`` → ``en-IE``), for ``Intl.NumberFormat``."""
+    return str(_locale(locale)).replace("_", "-")
+
+
+def format_money(amount: Decimal | int | str, currency: str | None = None, locale: str | None = None) -> str:
+    """``amount`` written the locale's way, with as many decimals as the currency's minor unit has:
+    €12.50 (EUR, en_IE), ¥1,200 or JP¥1,200 (JPY, by locale)."""
+    code = (currency or settings.CURRENCY).upper()
+    where = _locale(locale)
+    digits = minor_unit_exponent(code)
+    pattern = copy.copy(parse_pattern(where.currency_formats["standard"]))
+    pattern.frac_prec = (digits, digits)
+    return format_currency(Decimal(amount), code, format=pattern, locale=where, currency_digits=False)

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from chefshop.money import from_minor, minor_unit_exponent, smallest_step, to_minor
+from chefshop.money import format_money, from_minor, minor_unit_exponent, smallest_step, to_minor
+from chefshop.templatetags.shop import money
 from payments import services as payment_services
 from tests.conftest import place_order
 from tests.factories import CartLineFactory, MenuItemFactory
@@ -45,3 +46,19 @@ def test_a_card_payment_in_a_three_decimal_currency_asks_for_thousandths(slot, s
     order = place_order(slot, cart=CartLineFactory(item=dish, quantity=1).cart)
     attempt = payment_services.attempt_start(order=order, card="card_kwd")
     assert (attempt.amount, attempt.currency) == (1250, "KWD")
+
+
+def test_prices_are_written_in_the_shop_locale_and_currency(settings):
+    settings.SHOP_LOCALE, settings.CURRENCY = "en_IE", "EUR"
+    assert format_money(Decimal("12.5")) == "€12.50"
+    assert money(Decimal("12.5")) == "€12.50" and money("7") == "€7.00" and money(None) == ""
+    settings.SHOP_LOCALE = "de_DE"
+    assert money(Decimal("1234.5")) == "1.234,50\xa0€"
+
+
+def test_prices_have_as_many_decimals_as_the_currency_minor_unit():
+    yen = format_money(Decimal("1200"), "JPY", "en_IE")
+    assert yen.endswith("1,200") and "." not in yen and "¥" in yen
+    assert format_money(Decimal("1.25"), "KWD", "en_IE").endswith("1.250")
+    # CLDR writes IQD with no decimals, but Stripe charges it in hundredths: the price shows what is charged
+    assert format_money(Decimal("1.25"), "IQD", "en_IE").endswith("1.25")
