@@ -3,12 +3,15 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
+from catalog.admin import MenuItemForm
+from catalog.models import MenuItem
 from chefshop.money import format_money, from_minor, minor_unit_exponent, smallest_step, to_minor
 from chefshop.templatetags.shop import money
 from payments import services as payment_services
 from tests.conftest import place_order
-from tests.factories import CartLineFactory, MenuItemFactory
+from tests.factories import CartLineFactory, CategoryFactory, MenuItemFactory
 
 
 @pytest.mark.parametrize(
@@ -62,3 +65,48 @@ def test_prices_have_as_many_decimals_as_the_currency_minor_unit():
     assert format_money(Decimal("1.25"), "KWD", "en_IE").endswith("1.250")
     # CLDR writes IQD with no decimals, but Stripe charges it in hundredths: the price shows what is charged
     assert format_money(Decimal("1.25"), "IQD", "en_IE").endswith("1.25")
+
+
+def _item_form(**changes):
+    data = {"category": CategoryFactory().pk, "name": "Ramen", "description": "", "price": "12.50"}
+    data.update({"available": "on", "position": "0", "daily_portions": ""}, **changes)
+    return MenuItemForm(data=data)
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_price_finer_than_the_currency_unit(settings):
+    settings.CURRENCY = "JPY"
+    form = _item_form(price="12.50")
+    assert not form.is_valid()
+    assert form.errors["price"] == ["JPY has no smaller unit than 1; enter the price in steps of 1."]
+    assert _item_form(price="1200").is_valid()
+    settings.CURRENCY = "EUR"
+    assert _item_form(price="12.50").is_valid()
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_negative_price(settings):
+    form = _item_form(price="-1.00")
+    assert not form.is_valid() and "price" in form.errors
+
+
+@pytest.mark.django_db
+def test_the_category_page_refuses_a_dish_price_finer_than_the_currency_unit(client, staff, settings):
+    settings.CURRENCY = "JPY"
+    client.force_login(staff)
+    category = CategoryFactory(name="Noodles")
+    data = {
+        "name": "Noodles",
+        "position": "0",
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+        "items-0-name": "Ramen",
+        "items-0-price": "12.50",
+        "items-0-available": "on",
+        "items-0-position": "0",
+    }
+    response = client.post(reverse("admin:catalog_category_change", args=[category.pk]), data)
+    assert response.status_code == 200 and "JPY has no smaller unit than 1" in response.content.decode()
+    assert not MenuItem.objects.filter(name="Ramen").exists()
