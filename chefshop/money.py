@@ -8,10 +8,11 @@ Prices are written with exactly that many decimals, so a price reads as what is 
 """
 
 import copy
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale
-from babel.numbers import format_currency, parse_pattern
+from babel.numbers import format_currency, get_currency_symbol, parse_pattern
 from django.conf import settings
 
 # Stripe's zero-decimal currencies: an amount is a whole number of units.
@@ -20,6 +21,7 @@ ZERO_DECIMAL = frozenset(
 )
 # Stripe's three-decimal currencies: amounts in thousandths, the last digit 0.
 THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+NO_BREAK_SPACE = "\u00a0"
 
 
 def minor_unit_exponent(currency: str) -> int:
@@ -68,4 +70,24 @@ def format_money(amount: Decimal | int | str, currency: str | None = None, local
     digits = minor_unit_exponent(code)
     pattern = copy.copy(parse_pattern(where.currency_formats["standard"]))
     pattern.frac_prec = (digits, digits)
+    # CLDR's currency spacing, which Babel does not apply but browsers do: a symbol that ends (or starts)
+    # in a letter is kept apart from the digits by a no-break space (KWD 1.250, CHF 12.50; €12.50 as is).
+    symbol = get_currency_symbol(code, where)
+    if _is_letter_like(symbol[-1]):
+        pattern.prefix = (_space_after(pattern.prefix[0]), _space_after(pattern.prefix[1]))
+    if _is_letter_like(symbol[0]):
+        pattern.suffix = (_space_before(pattern.suffix[0]), _space_before(pattern.suffix[1]))
     return format_currency(Decimal(amount), code, format=pattern, locale=where, currency_digits=False)
+
+
+def _is_letter_like(char: str) -> bool:
+    """Neither a symbol (€, ¥, $) nor a space, in CLDR's terms ``[[:^S:]&[:^Z:]]``."""
+    return unicodedata.category(char)[0] not in "SZ"
+
+
+def _space_after(prefix: str) -> str:
+    return prefix + NO_BREAK_SPACE if prefix.endswith("¤") else prefix
+
+
+def _space_before(suffix: str) -> str:
+    return NO_BREAK_SPACE + suffix if suffix.startswith("¤") else suffix

@@ -67,6 +67,13 @@ def test_prices_have_as_many_decimals_as_the_currency_minor_unit():
     assert format_money(Decimal("1.25"), "IQD", "en_IE").endswith("1.25")
 
 
+def test_a_currency_written_with_letters_is_spaced_from_the_amount_as_browsers_write_it():
+    # CLDR's currency spacing, as the pages' Intl.NumberFormat applies it to live totals
+    assert format_money(Decimal("12.5"), "CHF", "en_IE") == "CHF\xa012.50"
+    assert format_money(Decimal("-1.25"), "KWD", "en_IE") == "-KWD\xa01.250"
+    assert format_money(Decimal("12.5"), "EUR", "en_IE") == "€12.50"
+
+
 def _item_form(**changes):
     data = {"category": CategoryFactory().pk, "name": "Ramen", "description": "", "price": "12.50"}
     data.update({"available": "on", "position": "0", "daily_portions": ""}, **changes)
