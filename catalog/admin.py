@@ -1,6 +1,8 @@
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest
@@ -8,10 +10,28 @@ from django.http import HttpRequest
 from catalog import services
 from catalog.errors import StockError
 from catalog.models import Category, DishDay, MenuItem
+from chefshop.money import smallest_step
+
+
+class PriceForm(forms.ModelForm):
+    """A dish's price: never below zero (the model's own check) and in whole steps of the currency's
+    smallest unit, the one amounts are charged in (``chefshop.money``)."""
+
+    def clean_price(self) -> Decimal | None:
+        price: Decimal | None = self.cleaned_data.get("price")
+        if price is not None:
+            currency = settings.CURRENCY
+            step = smallest_step(currency)
+            if price % step:
+                raise forms.ValidationError(
+                    f"{currency} has no smaller unit than {step}; enter the price in steps of {step}."
+                )
+        return price
 
 
 class MenuItemInline(admin.TabularInline):
     model = MenuItem
+    form = PriceForm
     extra = 0
     fields = ["name", "price", "available", "position"]
 
@@ -24,7 +44,7 @@ class CategoryAdmin(admin.ModelAdmin):
     inlines = [MenuItemInline]
 
 
-class MenuItemForm(forms.ModelForm):
+class MenuItemForm(PriceForm):
     class Meta:
         model = MenuItem
         fields = ["category", "name", "description", "price", "available", "daily_portions", "position"]

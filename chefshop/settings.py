@@ -20,7 +20,7 @@ env = environ.Env(
     SLOT_HORIZON_DAYS=(int, 7),
     CART_MAX_QUANTITY=(int, 20),
     STOCK_LOW_AT=(int, 5),
-    CURRENCY_SYMBOL=(str, "€"),
+    SHOP_LOCALE=(str, "en_IE"),
     CURRENCY=(str, "EUR"),
     PAYMENTS=(str, "off"),
     PAYMENT_HOLD_SECONDS=(int, 600),
@@ -207,7 +207,7 @@ ORDER_UNDO_SECONDS = env("ORDER_UNDO_SECONDS")
 SLOT_HORIZON_DAYS = env("SLOT_HORIZON_DAYS")
 CART_MAX_QUANTITY = env("CART_MAX_QUANTITY")
 STOCK_LOW_AT = env("STOCK_LOW_AT")  # the menu says "N left" from this many portions down
-CURRENCY_SYMBOL = env("CURRENCY_SYMBOL")
+SHOP_LOCALE = env("SHOP_LOCALE")  # how prices are written (Babel/CLDR locale); the currency is CURRENCY
 SHOP_EMAIL = env("SHOP_EMAIL")  # where "new order" notifications go; empty: none
 NOTIFICATION_SWEEP_AFTER = env("NOTIFICATION_SWEEP_AFTER")  # seconds before the sweep re-sends a pending row
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import live as catalog_live
 from chefshop import live as live_layer
+from chefshop import money
 from chefshop.boards import card_response, parse_day, parse_version
 from chefshop.errors import DomainError, StaleVersion
 from chefshop.roles import owner_required
@@ -54,7 +55,12 @@ def _stock_context(lines) -> dict:
     line's dish, and that dish's portions left per day as data cards of the public dish-stock topic."""
     return {
         "stock_cards": catalog_live.stock_data_cards([line.item_id for line in lines]),
-        "currency_symbol": settings.CURRENCY_SYMBOL,
+        # so that the page's script writes amounts as the server does (chefshop.money.format_money)
+        "money_format": {
+            "currency": settings.CURRENCY,
+            "locale": money.locale_tag(),
+            "digits": money.minor_unit_exponent(settings.CURRENCY),
+        },
     }
 
 

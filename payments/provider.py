@@ -40,34 +40,6 @@ CardError = stripe.CardError
 StripeError = stripe.StripeError
 SignatureError = stripe.SignatureVerificationError
 
-# ISO 4217 currencies without a minor unit (Stripe's list); every other one here has two decimals.
-ZERO_DECIMAL = {
-    "BIF",
-    "CLP",
-    "DJF",
-    "GNF",
-    "JPY",
-    "KMF",
-    "KRW",
-    "MGA",
-    "PYG",
-    "RWF",
-    "UGX",
-    "VND",
-    "VUV",
-    "XAF",
-    "XOF",
-    "XPF",
-}
-
-
-def minor_units(amount: Any, currency: str) -> int:
-    """An order total (Decimal) in the currency's smallest unit: 12.50 EUR → 1250."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    exponent = 0 if currency.upper() in ZERO_DECIMAL else 2
-    return int((Decimal(amount) * (10**exponent)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
 
 @functools.cache
 def client() -> stripe.StripeClient:

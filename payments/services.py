@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from chefshop.money import to_minor
 from chefshop.templatetags.shop import money
 from orders import services as order_services
 from orders.locks import lock_order
@@ -91,7 +92,7 @@ def attempt_start(*, order: Order, card: str) -> PaymentAttempt:
                 attempt = PaymentAttempt.objects.create(
                     order=locked,
                     card=card,
-                    amount=provider.minor_units(locked.total, settings.CURRENCY),
+                    amount=to_minor(locked.total, settings.CURRENCY),
                     currency=settings.CURRENCY,
                 )
         except IntegrityError:

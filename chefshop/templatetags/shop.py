@@ -1,9 +1,9 @@
-from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.utils.safestring import mark_safe
+
+from chefshop.money import format_money
 
 register = template.Library()
 
@@ -12,7 +12,7 @@ register = template.Library()
 def money(value: Any) -> str:
     if value in (None, ""):
         return ""
-    return f"{settings.CURRENCY_SYMBOL}{Decimal(value):.2f}"
+    return format_money(value)
 
 
 CARD_CSRF = mark_safe(

@@ -352,8 +352,21 @@
     if (el && el.textContent !== text) el.textContent = text;
   }
 
+  // Amounts written as the server writes them (chefshop.money.format_money): the shop's currency and
+  // locale, with as many decimals as the currency's minor unit has.
+  function moneyFormat(box) {
+    var digits = Number(box.dataset.digits || 2);
+    var options = { style: "currency", currency: box.dataset.currency || "EUR" };
+    options.minimumFractionDigits = options.maximumFractionDigits = digits;
+    try {
+      return new Intl.NumberFormat(box.dataset.locale || undefined, options).format;
+    } catch (err) {
+      return function (amount) { return amount.toFixed(digits); };
+    }
+  }
+
   function checkCart(box) {
-    var symbol = box.dataset.currency || "";
+    var money = moneyFormat(box);
     var day = box.dataset.day || "";
     var total = 0;
     box.querySelectorAll("[data-cart-line]").forEach(function (line) {
@@ -364,14 +377,14 @@
       var notes = [];
       var problem = lineProblem(line, stock, day);
       if (problem) notes.push(problem);
-      if (stock && price !== seen) notes.push("Price changed from " + symbol + seen.toFixed(2) + " to " + stock.priceText);
+      if (stock && price !== seen) notes.push("Price changed from " + money(seen) + " to " + stock.priceText);
       setText(line.querySelector("[data-line-note]"), notes.join(" · "));
       line.classList.toggle("does-not-fit", !!problem);
-      setText(line.querySelector("[data-line-price]"), symbol + price.toFixed(2));
-      setText(line.querySelector("[data-line-total]"), symbol + (price * qty).toFixed(2));
+      setText(line.querySelector("[data-line-price]"), money(price));
+      setText(line.querySelector("[data-line-total]"), money(price * qty));
       total += price * qty;
     });
-    setText(box.querySelector("[data-cart-total]"), symbol + total.toFixed(2));
+    setText(box.querySelector("[data-cart-total]"), money(total));
     // The total this page shows is the one an order may be placed at.
     var seenTotal = document.querySelector("input[data-seen-total]");
     if (seenTotal) seenTotal.value = total.toFixed(2);
