@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from catalog.errors import DishNotFound, SoldOut, TotalBelowReserved
+from catalog.locks import lock_dish, lock_dishes_shared
 from catalog.models import MAX_PORTIONS, DishDay, MenuItem
 from catalog.signals import dish_changed, stock_changed
 
@@ -24,17 +25,6 @@ def day_label(day: date) -> str:
 
 def _changed(item_ids: Iterable[int], day: date) -> None:
     stock_changed.send(sender=DishDay, item_ids=sorted(set(item_ids)), day=day)
-
-
-def _dishes_shared(item_ids: list[int]) -> dict[int, tuple[str, int | None]]:
-    """(name, daily portions) of these dishes, read under a share lock: an owner's change of a dish's
-    daily portions waits for this transaction, and this one for it. Orders do not wait for each other."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, name, daily_portions FROM catalog_menuitem WHERE id = ANY(%s) ORDER BY id FOR SHARE",
-            [item_ids],
-        )
-        return {pk: (name, portions) for pk, name, portions in cursor.fetchall()}
 
 
 def _check_portions(total: int | None) -> None:
@@ -58,7 +48,7 @@ def stock_take(*, day: date, lines: Iterable[tuple[int | None, int]]) -> None:
     if not wanted:
         return
     ids = sorted(wanted)
-    dishes = _dishes_shared(ids)
+    dishes = lock_dishes_shared(ids)
     if len(dishes) != len(ids):
         raise DishNotFound()
     DishDay.objects.bulk_create(
@@ -79,8 +69,11 @@ def stock_take(*, day: date, lines: Iterable[tuple[int | None, int]]) -> None:
 
 @transaction.atomic
 def stock_return(*, day: date, lines: Iterable[tuple[int | None, int]]) -> None:
-    """Give back the portions of food never cooked (undo, cancel before the kitchen starts)."""
+    """Give back the portions of food never cooked (undo, cancel before the kitchen starts), taking the
+    locks in the one order placing takes them: the dishes shared, then their day rows by dish id."""
     wanted = _sum(lines)
+    if wanted:
+        lock_dishes_shared(sorted(wanted))
     for pk in sorted(wanted):
         DishDay.objects.filter(item_id=pk, day=day).update(
             reserved=Greatest(F("reserved") - wanted[pk], 0), version=F("version") + 1
@@ -114,7 +107,7 @@ def stock_set_total(*, item_id: int, day: date, total: int | None) -> DishDay:
     """The owner sets one day's portions of a dish (None: unlimited), never below what is reserved."""
     _check_portions(total)
     _horizon(day)
-    dishes = _dishes_shared([item_id])
+    dishes = lock_dishes_shared([item_id])
     if not dishes:
         raise DishNotFound()
     DishDay.objects.bulk_create([DishDay(item_id=item_id, day=day, total=dishes[item_id][1])], ignore_conflicts=True)
@@ -146,7 +139,7 @@ def item_set_daily_portions(*, item_id: int, portions: int | None) -> None:
     """Change a dish's default: every day from today on without its own number follows at once.
     Refused, naming the day, where that day already has more portions ordered."""
     _check_portions(portions)
-    item = MenuItem.objects.select_for_update().filter(pk=item_id).first()
+    item = lock_dish(item_id)
     if item is None:
         raise DishNotFound()
     below = days_below(item_id=item_id, portions=portions)

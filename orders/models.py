@@ -91,6 +91,8 @@ class Order(models.Model):
     # The end of the undo window, stored once when it starts (placing, or the card's authorisation): undo is
     # refused after it, and the confirm sweep, the capture and the page's countdown all read it.
     undo_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The delivery day the order's portions were taken from: they go back to it, even if its slot is moved.
+    stock_day = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-placed_at"]

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chefshop.statemachine import Step
+from orders.locks import claim_notifications, lock_notification
 from orders.machine import Effect
 from orders.models import Notification, Order, OrderItem
 
@@ -87,7 +88,7 @@ def send(notification_id: int) -> bool:
     """
     try:
         with transaction.atomic():
-            notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+            notification = lock_notification(notification_id=notification_id)
             if notification is None or notification.state == Notification.State.SENT:
                 return False
             send_mail(notification.subject, notification.body, None, [notification.recipient])
@@ -119,7 +120,7 @@ def overdue_ids(*, older_than_seconds: int | None = None) -> list[int]:
         Q(swept_at__isnull=True) | Q(swept_at__lte=cutoff)
     )
     with transaction.atomic():
-        ids = list(pending.order_by("pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:500])
+        ids = claim_notifications(pending, limit=500)
         Notification.objects.filter(pk__in=ids).update(swept_at=now)
     return ids
 

@@ -19,6 +19,7 @@ from chefshop.templatetags.shop import money
 from orders import notifications
 from orders import selectors as order_selectors
 from orders.errors import CartError, EmptyCart, ItemUnavailable, PricesChanged
+from orders.locks import lock_cart_lines, lock_order
 from orders.machine import ORDER_MACHINE, Effect
 from orders.models import Cart, CartLine, Order, OrderEvent, OrderItem
 from orders.signals import order_payment_changed, order_status_changed, undo_window_ended
@@ -133,7 +134,7 @@ def cart_merge(*, token: uuid.UUID | None, user: Any) -> None:
     if anonymous is None:
         return
     target = cart_get_or_create(user=user)
-    existing = {line.item_id: line for line in target.lines.select_for_update()}
+    existing = {line.item_id: line for line in lock_cart_lines(cart=target)}
     for line in anonymous.lines.all():
         if line.item_id in existing:
             mine = existing[line.item_id]
@@ -198,7 +199,7 @@ def _order_place(
     owner_token: uuid.UUID | None,
     seen_total: Decimal | None = None,
 ) -> Order:
-    lines = list(CartLine.objects.filter(cart=cart).select_related("item").select_for_update(of=("self",)))
+    lines = lock_cart_lines(cart=cart)
     if not lines:
         raise EmptyCart()
     if seen_total is not None and cart_total(lines) != seen_total:
@@ -232,6 +233,7 @@ def _order_place(
         address=contact.address,
         notes=contact.notes,
         total=cart_total(lines),
+        stock_day=timezone.localdate(slot.start),
         undo_until=None if card else timezone.now() + timedelta(seconds=settings.ORDER_UNDO_SECONDS),
     )
     OrderItem.objects.bulk_create(
@@ -300,15 +302,17 @@ def _record(order: Order, step: Step, *, from_status: str, actor: Any, note: str
         version=order.version,
         step=step.name,
     )
-    if step.has(Effect.RETURNS_PLACE):
-        slot_services.slot_release(slot_id=order.slot_id)
+    # Locks in the one order of DESIGN §2, taking or giving back alike: the dishes (shared), their day rows
+    # by dish id, then the slot. Two orders crossing (one placed, one undone) can never wait for each other.
     if step.has(Effect.TAKES_PORTIONS) or step.has(Effect.RETURNS_PORTIONS):
         portions = list(OrderItem.objects.filter(order=order).values_list("menu_item_id", "quantity"))
-        day = timezone.localdate(order.slot.start)
+        day = order.stock_day or timezone.localdate(order.slot.start)
         if step.has(Effect.TAKES_PORTIONS):
             catalog_services.stock_take(day=day, lines=portions)
-        else:
+        else:  # to the day they were taken from, even if the slot was moved since
             catalog_services.stock_return(day=day, lines=portions)
+    if step.has(Effect.RETURNS_PLACE):
+        slot_services.slot_release(slot_id=order.slot_id)
     if step.has(Effect.TAKES_PLACE):
         # Last: the slot's row stays locked from this UPDATE until the commit, so every other order for
         # the same slot waits only for that. If the slot is full, everything before rolls back with it.
@@ -423,7 +427,7 @@ def order_expire_if_due(*, order_id: int, now: datetime | None = None) -> bool:
 def order_payment_update(*, order_id: int, payment_note: str, timeline: str = "", email: str = "") -> None:
     """What the order shows of its payment (customer page, kitchen card), a timeline line for it and, once
     per kind, an email (``Notification.Kind``: payment_failed, refunded)."""
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    order = lock_order(order_id=order_id)
     if order is None:
         return
     Order.objects.filter(pk=order_id).update(payment_note=payment_note[:120], version=F("version") + 1)

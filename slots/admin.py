@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 from slots import services
 from slots.errors import SlotError
@@ -19,6 +20,14 @@ class DeliverySlotForm(forms.ModelForm):
     class Meta:
         model = DeliverySlot
         fields = ["start", "end", "order_cutoff", "capacity", "closed"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        start = cleaned.get("start")
+        slot = self.instance
+        if slot.pk and slot.reserved and start and timezone.localdate(start) != timezone.localdate(slot.start):
+            self.add_error("start", services.moved_day_message(slot.reserved))
+        return cleaned
 
     def clean_capacity(self):
         capacity = self.cleaned_data["capacity"]

@@ -21,3 +21,7 @@ class SlotClosed(SlotError):
 
 class CapacityBelowReserved(SlotError):
     message = "Capacity cannot be lower than the places already reserved."
+
+
+class SlotHasOrders(SlotError):
+    message = "This slot has orders: it cannot move to another day, where their portions were not counted."

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from slots.errors import CapacityBelowReserved, SlotClosed, SlotFull, SlotNotFound
+from slots.errors import CapacityBelowReserved, SlotClosed, SlotFull, SlotHasOrders, SlotNotFound
+from slots.locks import lock_slot
 from slots.models import DeliverySlot, SlotRule
 from slots.signals import slot_changed, slot_close_due
 
@@ -174,9 +175,22 @@ def slots_sweep(*, now: datetime | None = None) -> tuple[int, int]:
     return closed, scheduled
 
 
+def moved_day_message(orders: int) -> str:
+    return (
+        f"This slot already has {orders} order{'s' if orders != 1 else ''}: it cannot move to another day, "
+        "because their portions were counted for this one. Move it within its day, or make a new slot."
+    )
+
+
 @transaction.atomic
 def slot_set_times(*, slot_id: int, **times: datetime) -> None:
-    """The owner moves a slot's window or cutoff; a cutoff that comes near gets its close task."""
+    """The owner moves a slot's window or cutoff; a cutoff that comes near gets its close task. A slot
+    with orders stays on its day (``SlotHasOrders``): their portions were taken from that day."""
+    slot = lock_slot(slot_id=slot_id)
+    if slot is None:
+        raise SlotNotFound()
+    if "start" in times and slot.reserved and timezone.localdate(times["start"]) != timezone.localdate(slot.start):
+        raise SlotHasOrders(moved_day_message(slot.reserved))
     DeliverySlot.objects.filter(pk=slot_id).update(owner_edited=True, version=F("version") + 1, **times)
     if "order_cutoff" in times:
         slot_schedule_closing(slot_id=slot_id, cutoff=times["order_cutoff"])
