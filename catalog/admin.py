@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 from catalog import services
 from catalog.errors import StockError
@@ -71,6 +71,17 @@ class MenuItemAdmin(admin.ModelAdmin):
     list_editable = ["available"]
     search_fields = ["name", "description"]
     list_select_related = ["category"]
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: Any = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        """A stock race the form could not see (an order placed while it was open) is a form error, not a
+        500: nothing is saved, and the page says why."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StockError as exc:
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: MenuItem, form: Any, change: bool) -> None:

@@ -50,31 +50,23 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["public_id", "name", "email", "phone", "address"]
     list_select_related = ["slot"]
     date_hierarchy = "placed_at"
-    readonly_fields = [
-        "public_id",
-        "status",
-        "version",
-        "slot",
-        "user",
-        "total",
-        "placed_at",
-        "undo_until",
-        "updated_at",
-        "name",
-        "email",
-        "phone",
-        "address",
-        "notes",
-    ]
     exclude = ["owner_token", "idempotency_key"]
     inlines = [OrderItemInline, OrderEventInline]
     actions = ["cancel_orders"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Everything: an order changes only through its services (status, version, timeline, pushes, the
+        payment's fields), which admin reaches through its actions, never by saving the row."""
+        return [field.name for field in Order._meta.fields if field.name not in self.exclude]
 
     def has_add_permission(self, request):
         return False  # orders are placed through checkout, which takes the slot place
 
     def has_delete_permission(self, request, obj=None):
         return False  # history must not change; cancel instead
+
+    def save_model(self, request, obj, form, change):
+        pass  # nothing in the form is editable; a crafted POST must not write the row either
 
     @admin.action(description=ORDER_MACHINE.step("shop_cancel").button)
     def cancel_orders(self, request, queryset):

@@ -133,3 +133,55 @@ def test_admin_daily_portions_cannot_fall_below_a_days_orders(admin_client, slot
     assert DishDay.objects.get(item=item).total == 6  # the day follows its dish's new default at once
     absurd = admin_client.post(url, {**form, "daily_portions": -2})
     assert absurd.status_code == 200 and DishDay.objects.get(item=item).total == 6
+
+
+def test_the_order_form_cannot_write_what_services_own(admin_client, slot):
+    # given: a placed order
+    order = place_order(slot)
+    before = Order.objects.filter(pk=order.pk).values().get()
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    page = admin_client.get(url).content.decode()
+    for field in ("pays_by_card", "hold_until", "payment_note", "confirmed_at", "undo_until", "stock_day", "status"):
+        assert f'name="{field}"' not in page, f"{field} is editable in admin"
+    # when: a crafted POST sets them anyway
+    admin_client.post(
+        url,
+        {
+            "pays_by_card": "on",
+            "payment_note": "Paid (not really)",
+            "status": "delivered",
+            "confirmed_at_0": "2026-01-01",
+            "confirmed_at_1": "10:00:00",
+            "hold_until_0": "2026-01-01",
+            "hold_until_1": "10:00:00",
+        },
+    )
+    # then: the row is as the services left it, version included
+    assert Order.objects.filter(pk=order.pk).values().get() == before
+
+
+def test_a_stock_race_in_the_dish_form_is_an_error_message_not_a_500(admin_client, slot, monkeypatch):
+    from catalog.admin import MenuItemForm
+    from tests.factories import CartLineFactory, MenuItemFactory
+
+    # given: a dish of 5 a day with 3 portions ordered for one day
+    dish = MenuItemFactory(daily_portions=5)
+    place_order(slot, cart=CartLineFactory(item=dish, quantity=3).cart)
+    # ... and an owner whose form was checked before those orders came in
+    monkeypatch.setattr(MenuItemForm, "clean_daily_portions", lambda form: form.cleaned_data.get("daily_portions"))
+    url = reverse("admin:catalog_menuitem_change", args=[dish.pk])
+    form = {
+        "category": dish.category_id,
+        "name": dish.name,
+        "description": dish.description,
+        "price": str(dish.price),
+        "available": "on",
+        "daily_portions": 2,
+        "position": dish.position,
+    }
+    # when: the form is saved, and the service refuses under its lock
+    response = admin_client.post(url, form, follow=True)
+    # then: a message, nothing saved
+    assert response.status_code == 200
+    assert "Nothing was saved" in response.content.decode()
+    assert MenuItem.objects.get(pk=dish.pk).daily_portions == 5
