@@ -68,6 +68,10 @@ def render_dispatch_card(delivery: Delivery, *, message: str = "", error: bool =
             "region": REGION_OF[delivery.status],
             "sort": _dispatch_sort(delivery),
             "step": next(iter(DELIVERY_MACHINE.buttons(delivery.status, board="dispatch")), None),
+            "finish_steps": [
+                (step, step.has(Effect.NEEDS_REASON))
+                for step in DELIVERY_MACHINE.buttons(delivery.status, board="dispatch_finish")
+            ],
             "message": message,
             "error": error,
         },

@@ -34,6 +34,14 @@ DELIVERY_MACHINE = Machine(D, [
          button="Delivered", board="driver", effects=[E.ORDER_FOLLOWS]),
     step("failed",    [D.OUT_FOR_DELIVERY],   D.FAILED,           [DRIVER], "Delivery failed",
          button="Failed", board="driver", effects=[E.ORDER_FOLLOWS, E.NEEDS_REASON]),
+    # A delivery on the road is never stranded: if its driver cannot finish it (deactivated, phone lost),
+    # the owner hands it to another driver, or finishes it from the dispatch board.
+    step("handover",  [D.OUT_FOR_DELIVERY],   D.OUT_FOR_DELIVERY, [OWNER],  "Handed to another driver",
+         button="Hand over", board="dispatch", effects=[E.WRITES_TRIP]),
+    step("owner_delivered", [D.OUT_FOR_DELIVERY], D.DELIVERED,    [OWNER],  "Marked delivered by the shop",
+         button="Mark delivered", board="dispatch_finish", effects=[E.ORDER_FOLLOWS]),
+    step("owner_failed", [D.OUT_FOR_DELIVERY], D.FAILED,          [OWNER],  "Marked failed by the shop",
+         button="Mark failed", board="dispatch_finish", effects=[E.ORDER_FOLLOWS, E.NEEDS_REASON]),
 ])
 # fmt: on
 

@@ -107,6 +107,9 @@ def delivery_step(
 
 
 def delivery_assign(*, delivery: Delivery, driver: Driver, version: int, actor: Any = None) -> Delivery:
-    """Give the delivery to a driver (or to another one), with the trip snapshot written once."""
-    step = "reassign" if delivery.status == Delivery.Status.ASSIGNED else "assign"
+    """Give the delivery to a driver (or to another one, before or after it left the kitchen), with the
+    trip snapshot written for them."""
+    step = {Delivery.Status.ASSIGNED: "reassign", Delivery.Status.OUT_FOR_DELIVERY: "handover"}.get(
+        Delivery.Status(delivery.status), "assign"
+    )
     return delivery_step(delivery=delivery, step=step, version=version, by=Actor.OWNER, actor=actor, driver=driver)

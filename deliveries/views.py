@@ -63,6 +63,38 @@ def dispatch_assign(request, delivery_id: int):
     return card_response(request, html=html, status=status, fallback="deliveries:dispatch")
 
 
+OWNER_FINISH_STEPS = {step.name: step for step in DELIVERY_MACHINE.buttons_on("dispatch_finish")}
+
+
+@owner_required
+@require_POST
+def dispatch_finish(request, delivery_id: int, action: str):
+    """The owner finishes a delivery on the road whose driver cannot (delivered, or failed with a reason)."""
+    delivery = selectors.delivery_get(delivery_id=delivery_id)
+    if delivery is None or action not in OWNER_FINISH_STEPS:
+        raise Http404("No such delivery.")
+    form = FailForm(request.POST)
+    if OWNER_FINISH_STEPS[action].has(Effect.NEEDS_REASON) and not form.is_valid():
+        status, message = 400, "Please say why the delivery failed."
+    else:
+        status, message = _attempt(
+            parse_version(request.POST.get("version")),
+            lambda seen: services.delivery_step(
+                delivery=delivery,
+                step=action,
+                version=seen,
+                by=Actor.OWNER,
+                actor=request.user,
+                reason=form.cleaned_data.get("reason", "") if form.is_valid() else "",
+            ),
+        )
+    if message and not request.htmx:
+        messages.error(request, message)
+    fresh = selectors.deliveries_for_cards(delivery_ids=[delivery.pk])[0]
+    html = live.render_dispatch_card(fresh, message=message, error=bool(message))
+    return card_response(request, html=html, status=status, fallback="deliveries:dispatch")
+
+
 @driver_required
 def driver_page(request):
     return render(request, "deliveries/driver.html", {"cards": live.driver_trip_cards(driver_of(request.user))})
