@@ -30,6 +30,27 @@ def _attempt(version: int | None, action) -> tuple[int, str]:
     return 200, ""
 
 
+def _take_step(request, delivery, action: str, step, by: Actor) -> tuple[int, str]:
+    """Take a board's step on a delivery, with the failure reason the step needs, as ``_attempt`` does."""
+    form = FailForm(request.POST)
+    if step.has(Effect.NEEDS_REASON) and not form.is_valid():
+        return 400, "Please say why the delivery failed."
+    status, message = _attempt(
+        parse_version(request.POST.get("version")),
+        lambda seen: services.delivery_step(
+            delivery=delivery,
+            step=action,
+            version=seen,
+            by=by,
+            actor=request.user,
+            reason=form.cleaned_data.get("reason", "") if form.is_valid() else "",
+        ),
+    )
+    if message and not request.htmx:
+        messages.error(request, message)
+    return status, message
+
+
 @owner_required
 def dispatch_board(request):
     return render(request, "deliveries/dispatch.html", {"cards": live.dispatch_board_cards(), "board": "dispatch"})
@@ -73,23 +94,7 @@ def dispatch_finish(request, delivery_id: int, action: str):
     delivery = selectors.delivery_get(delivery_id=delivery_id)
     if delivery is None or action not in OWNER_FINISH_STEPS:
         raise Http404("No such delivery.")
-    form = FailForm(request.POST)
-    if OWNER_FINISH_STEPS[action].has(Effect.NEEDS_REASON) and not form.is_valid():
-        status, message = 400, "Please say why the delivery failed."
-    else:
-        status, message = _attempt(
-            parse_version(request.POST.get("version")),
-            lambda seen: services.delivery_step(
-                delivery=delivery,
-                step=action,
-                version=seen,
-                by=Actor.OWNER,
-                actor=request.user,
-                reason=form.cleaned_data.get("reason", "") if form.is_valid() else "",
-            ),
-        )
-    if message and not request.htmx:
-        messages.error(request, message)
+    status, message = _take_step(request, delivery, action, OWNER_FINISH_STEPS[action], Actor.OWNER)
     fresh = selectors.deliveries_for_cards(delivery_ids=[delivery.pk])[0]
     html = live.render_dispatch_card(fresh, message=message, error=bool(message))
     return card_response(request, html=html, status=status, fallback="deliveries:dispatch")
@@ -110,23 +115,7 @@ def driver_action(request, delivery_id: int, action: str):
     delivery = selectors.delivery_for_driver(delivery_id=delivery_id, driver=driver)
     if delivery is None or action not in DRIVER_STEPS:
         raise Http404("No such delivery.")
-    form = FailForm(request.POST)
-    if DRIVER_STEPS[action].has(Effect.NEEDS_REASON) and not form.is_valid():
-        status, message = 400, "Please say why the delivery failed."
-    else:
-        status, message = _attempt(
-            parse_version(request.POST.get("version")),
-            lambda seen: services.delivery_step(
-                delivery=delivery,
-                step=action,
-                version=seen,
-                by=Actor.DRIVER,
-                actor=request.user,
-                reason=form.cleaned_data.get("reason", "") if form.is_valid() else "",
-            ),
-        )
-    if message and not request.htmx:
-        messages.error(request, message)
+    status, message = _take_step(request, delivery, action, DRIVER_STEPS[action], Actor.DRIVER)
     fresh = selectors.deliveries_for_cards(delivery_ids=[delivery.pk])[0]
     still_mine = fresh.driver_id == driver.pk and fresh.status in DRIVER_STATUSES
     html = live.render_trip(fresh, message=message, error=bool(message)) if still_mine else ""

@@ -117,8 +117,7 @@ def test_a_lost_answer_is_read_back_by_id_however_many_intents_the_provider_hold
         return call
 
     # when: the provider authorises the card, but its answer is lost on the way back
-    name = "confirm_intent"
-    with mock.patch.object(provider, name, side_effect=lost(getattr(provider, name))):
+    with mock.patch.object(provider, "confirm_intent", side_effect=lost(provider.confirm_intent)):
         services.attempt_send(attempt_id=attempt.pk)
     assert PaymentAttempt.objects.get(pk=attempt.pk).status == A.STARTED
     # then: the sweep's read-back finds it and the order is received
@@ -127,14 +126,20 @@ def test_a_lost_answer_is_read_back_by_id_however_many_intents_the_provider_hold
     assert Order.objects.get(pk=order.pk).status == S.RECEIVED
 
 
-@pytest.mark.parametrize("error", [stripe.APIError("boom", http_status=500), stripe.APIConnectionError("timeout")])
-def test_a_provider_5xx_or_timeout_is_an_unknown_outcome_never_a_decline(slot, error):
+def _sent_while_confirming_raises(slot, error):
+    """An attempt sent to the provider, whose confirm call raises ``error``; returns (order, attempt), fresh."""
     order = held_order(slot)
     attempt = services.attempt_start(order=order, card=card())
-    name = "confirm_intent"
-    with mock.patch.object(provider, name, side_effect=error):
+    with mock.patch.object(provider, "confirm_intent", side_effect=error):
         services.attempt_send(attempt_id=attempt.pk)
     attempt.refresh_from_db()
+    order.refresh_from_db()
+    return order, attempt
+
+
+@pytest.mark.parametrize("error", [stripe.APIError("boom", http_status=500), stripe.APIConnectionError("timeout")])
+def test_a_provider_5xx_or_timeout_is_an_unknown_outcome_never_a_decline(slot, error):
+    order, attempt = _sent_while_confirming_raises(slot, error)
     assert attempt.status == A.STARTED  # pending: the sweep reads it back
     assert not Notification.objects.filter(order=order, kind=Notification.Kind.PAYMENT_FAILED).exists()
 
@@ -148,13 +153,7 @@ def test_a_provider_5xx_or_timeout_is_an_unknown_outcome_never_a_decline(slot, e
     ],
 )
 def test_a_request_the_provider_refuses_is_a_payment_problem_for_the_owner_not_a_declined_card(slot, error):
-    order = held_order(slot)
-    attempt = services.attempt_start(order=order, card=card())
-    name = "confirm_intent"
-    with mock.patch.object(provider, name, side_effect=error):
-        services.attempt_send(attempt_id=attempt.pk)
-    attempt.refresh_from_db()
-    order.refresh_from_db()
+    order, attempt = _sent_while_confirming_raises(slot, error)
     assert attempt.status != A.DECLINED and attempt.status not in PaymentAttempt.LIVE
     assert "declined" not in order.payment_note.lower() and "problem" in order.payment_note.lower()
     assert not Notification.objects.filter(order=order, kind=Notification.Kind.PAYMENT_FAILED).exists()

@@ -187,45 +187,39 @@ def test_cancelling_a_captured_order_refunds_it_once(slot, settings):
     assert Notification.objects.filter(order=order, kind=Notification.Kind.REFUNDED).count() == 1
 
 
-def test_a_provider_that_never_answers_leaves_the_payment_pending_and_the_sweep_resolves_it(slot, settings):
+def _sent_to_a_provider_that_never_answers(slot, settings):
+    """An attempt sent while the provider accepts connections and never answers; the provider is back
+    afterwards. Returns (order, attempt)."""
     import socket
 
     order = held_order(slot)
     attempt = services.attempt_start(order=order, card=card())
     real_base = settings.STRIPE_API_BASE
-    with socket.socket() as silent:  # accepts connections, never answers
+    with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
         settings.STRIPE_API_BASE = f"http://127.0.0.1:{silent.getsockname()[1]}"
         settings.STRIPE_READ_TIMEOUT = 1.0
         provider.client.cache_clear()
         assert services.attempt_send(attempt_id=attempt.pk) == "pending"
+    settings.STRIPE_API_BASE = real_base
+    provider.client.cache_clear()
     order.refresh_from_db()
+    return order, attempt
+
+
+def test_a_provider_that_never_answers_leaves_the_payment_pending_and_the_sweep_resolves_it(slot, settings):
+    order, attempt = _sent_to_a_provider_that_never_answers(slot, settings)
     assert order.status == S.AWAITING_PAYMENT and order.payment_note == "Payment pending…"
     # when: the provider is back, the sweep sends it again (creating moves no money, and the same
     # idempotency key gives the same intent at Stripe): the payment goes through
-    settings.STRIPE_API_BASE = real_base
-    provider.client.cache_clear()
     assert services.attempt_resolve(attempt_id=attempt.pk) == "now authorised"
     order.refresh_from_db()
     assert order.status == S.RECEIVED
 
 
-def test_an_attempt_the_provider_never_answers_is_given_up_once_its_order_stops_waiting(slot, settings):
-    import socket
-
-    order = held_order(slot)
-    attempt = services.attempt_start(order=order, card=card())
-    real_base = settings.STRIPE_API_BASE
-    with socket.socket() as silent:  # accepts connections, never answers
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        settings.STRIPE_API_BASE = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        settings.STRIPE_READ_TIMEOUT = 1.0
-        provider.client.cache_clear()
-        assert services.attempt_send(attempt_id=attempt.pk) == "pending"
-    settings.STRIPE_API_BASE = real_base
-    provider.client.cache_clear()
+def test_an_attempt_the_provider_never_answers_is_given_up_after_a_while(slot, settings):
+    order, attempt = _sent_to_a_provider_that_never_answers(slot, settings)
     # when: two minutes pass without an answer
     PaymentAttempt.objects.filter(pk=attempt.pk).update(sent_at=timezone.now() - timedelta(minutes=5))
     # then: given up, and the customer may try again
