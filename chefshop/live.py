@@ -118,36 +118,44 @@ def check_group(name: str) -> str:
 
 
 class CardCache:
-    """Rendered cards by (id, version): a card whose version did not change is never rendered again.
+    """Rendered cards by (scope, id, version): a card whose version did not change is never rendered again.
 
     Safe because a card's version changes whenever anything it shows changes (that is the rule every
-    topic keeps). Bounded, least recently used first out.
+    topic keeps). The scope is the topic and group the card was rendered for: one card id can show
+    different things in different groups at the same version (every day's menu has ``dish-<pk>``, each
+    with its own day's stock), so a card is only ever served to the group it was rendered for. Bounded,
+    least recently used first out.
     """
 
     def __init__(self, size: int = 10_000):
         self.size = size
-        self._cards: OrderedDict[tuple[str, int], Card] = OrderedDict()
+        self._cards: OrderedDict[tuple[str, str, int], Card] = OrderedDict()
         self._lock = threading.Lock()  # request threads and the hub's thread share it
 
-    def get(self, card_id: str, version: int) -> Card | None:
+    def get(self, scope: str, card_id: str, version: int) -> Card | None:
         with self._lock:
-            card = self._cards.get((card_id, version))
+            card = self._cards.get((scope, card_id, version))
             if card is not None:
-                self._cards.move_to_end((card_id, version))
+                self._cards.move_to_end((scope, card_id, version))
             return card
 
-    def put(self, card: Card) -> None:
+    def put(self, scope: str, card: Card) -> None:
         if card.html is None:
             return
+        key = (scope, card.id, card.version)
         with self._lock:
-            self._cards[(card.id, card.version)] = card
-            self._cards.move_to_end((card.id, card.version))
+            self._cards[key] = card
+            self._cards.move_to_end(key)
             while len(self._cards) > self.size:
                 self._cards.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
             self._cards.clear()
+
+
+def cache_scope(topic: "Topic", group: str) -> str:
+    return f"{topic.name}|{group}"
 
 
 card_cache = CardCache()
@@ -159,8 +167,9 @@ def render_cards(topic: Topic, group: str, keys: Iterable[str]) -> list[Card]:
     if not keys:
         return []
     cards = topic.cards(group, keys)
+    scope = cache_scope(topic, group)
     for card in cards:
-        card_cache.put(card)
+        card_cache.put(scope, card)
     return cards
 
 
@@ -171,8 +180,9 @@ def snapshot(topic: Topic, group: str, versions: Versions | None = None) -> tupl
         versions = topic.versions(group)
     cached: dict[str, Card] = {}
     missing: list[str] = []
+    scope = cache_scope(topic, group)
     for card_id, (version, key) in versions.items():
-        card = card_cache.get(card_id, version)
+        card = card_cache.get(scope, card_id, version)
         if card is None:
             missing.append(key)
         else:

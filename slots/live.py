@@ -42,7 +42,7 @@ DAY_VERSION = 1
 
 
 def day_card(day) -> live.Card:
-    cached = live.card_cache.get(f"{DAY_PREFIX}{day:%Y-%m-%d}", DAY_VERSION)
+    cached = live.card_cache.get(DAY_PREFIX, f"{DAY_PREFIX}{day:%Y-%m-%d}", DAY_VERSION)  # the same on every picker
     if cached is not None:
         return cached
     html = render_to_string(
