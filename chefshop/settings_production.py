@@ -2,17 +2,19 @@
 
 Use with ``DJANGO_SETTINGS_MODULE=chefshop.settings_production``; SECRET_KEY and ALLOWED_HOSTS
 must come from the environment. TLS ends at the proxy in front of daphne, which sets
-X-Forwarded-Proto.
+X-Forwarded-Proto; name that proxy in TRUSTED_PROXY, or nobody's X-Forwarded-Proto is believed
+(chefshop.clients.ForwardedHeadersMiddleware drops it from every other peer).
 """
 
 from chefshop.settings import *  # noqa: F403
-from chefshop.settings import env
+from chefshop.settings import TRUSTED_PROXY, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without a real one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
