@@ -9,8 +9,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Development values that localstripe accepts. They are public (they are in this file): the production
+# settings refuse them.
+DEV_STRIPE_SECRET_KEY = "sk_test_chefshop_local"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_chefshop_local"
+
 env = environ.Env(
-    DEBUG=(bool, True),
+    DEBUG=(bool, False),
     SECRET_KEY=(str, "chefshop-dev-only-not-secret"),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "[::1]", "testserver"]),
     DATABASE_URL=(str, "postgres:///chefshop"),
@@ -28,9 +33,9 @@ env = environ.Env(
     PAYMENT_HOLD_SECONDS=(int, 600),
     PAYMENT_CAPTURE_TRIES=(int, 3),
     PAYMENT_REFUND_TRIES=(int, 5),
-    STRIPE_SECRET_KEY=(str, "sk_test_chefshop_local"),
+    STRIPE_SECRET_KEY=(str, DEV_STRIPE_SECRET_KEY),
     STRIPE_PUBLISHABLE_KEY=(str, "pk_test_chefshop_local"),
-    STRIPE_WEBHOOK_SECRET=(str, "whsec_chefshop_local"),
+    STRIPE_WEBHOOK_SECRET=(str, DEV_STRIPE_WEBHOOK_SECRET),
     STRIPE_API_BASE=(str, ""),
     STRIPE_JS_URL=(str, "https://js.stripe.com/v3/"),
     STRIPE_CONNECT_TIMEOUT=(float, 2.0),
@@ -45,7 +50,7 @@ env = environ.Env(
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env("DEBUG")
+DEBUG = env("DEBUG")  # off unless the environment turns it on (`make run` does, for the demo accounts)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 
