@@ -1,6 +1,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# The demo runs with DEBUG on: seed_demo makes the demo accounts only then. ChefShop's own default is off.
+DEBUG ?= true
 
 .PHONY: run test install services chromium db bench soak lint
 
@@ -16,7 +18,7 @@ db: install
 	@scripts/services.sh
 	$(PY) scripts/createdb.py
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	DEBUG=$(DEBUG) $(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules
 
 WEB_PORT ?= 8000
@@ -32,7 +34,7 @@ run: install
 	@scripts/services.sh || exit 1
 	@$(MAKE) --no-print-directory db
 	@mkdir -p $(RUN_DIR)
-	WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) RUN_DIR=$(RUN_DIR) PAYMENTS=$(PAYMENTS) \
+	DEBUG=$(DEBUG) WEB_PORT=$(WEB_PORT) WEB_PROCESSES=$(WEB_PROCESSES) RUN_DIR=$(RUN_DIR) PAYMENTS=$(PAYMENTS) \
 	  LOCALSTRIPE_PORT=$(LOCALSTRIPE_PORT) LOCALSTRIPE_AUTOSTART=$(if $(filter on,$(PAYMENTS)),true,false) \
 	  STRIPE_API_BASE=$${STRIPE_API_BASE-$(LOCALSTRIPE)} STRIPE_JS_URL=$${STRIPE_JS_URL-$(LOCALSTRIPE)/js.stripe.com/v3/} \
 	  STRIPE_REGISTER_WEBHOOK=$${STRIPE_REGISTER_WEBHOOK-http://127.0.0.1:$(WEB_PORT)/payments/webhook/} \

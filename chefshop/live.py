@@ -39,6 +39,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from chefshop.clients import client_ip
 from chefshop.outage import OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -545,6 +546,7 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
             await self._try_again_later()
             return
         if group is None:
+            logger.info("live: %s socket from %s refused", self.topic.name, client_ip(self.scope))
             await self.close(code=FORBIDDEN)  # before accept: the handshake is refused with 403
             return
         self.group = check_group(group)
@@ -573,7 +575,11 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
 
     async def _try_again_later(self) -> None:
         """The database is away: close with 1013 ("try again later"), on which the page reconnects."""
-        logger.warning("live: database unavailable, %s socket told to try again later", self.topic.name)
+        logger.warning(
+            "live: database unavailable, %s socket from %s told to try again later",
+            self.topic.name,
+            client_ip(self.scope),
+        )
         if not self.accepted:
             await self.accept()
         await self.close(code=1013)
@@ -595,7 +601,7 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ha
 
     async def end(self, code: int) -> None:
         """Close this socket for good: the page does not reconnect after these codes."""
-        logger.info("live: %s socket closed (%s)", self.topic.name, code)
+        logger.info("live: %s socket from %s closed (%s)", self.topic.name, client_ip(self.scope), code)
         if self.hub is not None and self.group is not None:
             await self.hub.leave(self, self.group)
         await self.close(code=code)

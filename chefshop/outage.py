@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from chefshop.clients import client_ip
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 5  # seconds
@@ -49,7 +51,9 @@ class DatabaseOutageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_outage(exception):
             return None
-        logger.warning("database unavailable: %s %s: %r", request.method, request.path, exception)
+        logger.warning(
+            "database unavailable: %s %s from %s: %r", request.method, request.path, client_ip(request), exception
+        )
         return unavailable(request)
 
 
@@ -58,6 +62,6 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     import sys
 
     if is_outage(sys.exc_info()[1]):
-        logger.warning("database unavailable: %s %s", request.method, request.path)
+        logger.warning("database unavailable: %s %s from %s", request.method, request.path, client_ip(request))
         return unavailable(request)
     return defaults.server_error(request, *args, **kwargs)

@@ -1,14 +1,21 @@
 """ChefShop settings. Everything that differs between machines comes from the environment."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Development values that localstripe accepts. They are public (they are in this file): the production
+# settings refuse them.
+DEV_STRIPE_SECRET_KEY = "sk_test_chefshop_local"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_chefshop_local"
+
 env = environ.Env(
-    DEBUG=(bool, True),
+    DEBUG=(bool, False),
     SECRET_KEY=(str, "chefshop-dev-only-not-secret"),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "[::1]", "testserver"]),
     DATABASE_URL=(str, "postgres:///chefshop"),
@@ -26,9 +33,9 @@ env = environ.Env(
     PAYMENT_HOLD_SECONDS=(int, 600),
     PAYMENT_CAPTURE_TRIES=(int, 3),
     PAYMENT_REFUND_TRIES=(int, 5),
-    STRIPE_SECRET_KEY=(str, "sk_test_chefshop_local"),
+    STRIPE_SECRET_KEY=(str, DEV_STRIPE_SECRET_KEY),
     STRIPE_PUBLISHABLE_KEY=(str, "pk_test_chefshop_local"),
-    STRIPE_WEBHOOK_SECRET=(str, "whsec_chefshop_local"),
+    STRIPE_WEBHOOK_SECRET=(str, DEV_STRIPE_WEBHOOK_SECRET),
     STRIPE_API_BASE=(str, ""),
     STRIPE_JS_URL=(str, "https://js.stripe.com/v3/"),
     STRIPE_CONNECT_TIMEOUT=(float, 2.0),
@@ -37,14 +44,24 @@ env = environ.Env(
     SHOP_EMAIL=(str, "kitchen@chefshop.localhost"),
     NOTIFICATION_SWEEP_AFTER=(int, 30),
     DB_POOL_MAX=(int, 8),
+    TRUSTED_PROXY=(list, []),
     LIVE_FLUSH_MS=(int, 50),
     LIVE_DIGEST_SECONDS=(float, 10.0),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env("DEBUG")
+DEBUG = env("DEBUG")  # off unless the environment turns it on (`make run` does, for the demo accounts)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
+
+# The proxies in front of daphne (addresses or networks, e.g. 127.0.0.1). Only a request whose socket
+# peer is one of them has its X-Forwarded-* headers believed (chefshop/clients.py); empty: none is.
+TRUSTED_PROXY = env("TRUSTED_PROXY")
+for _proxy in TRUSTED_PROXY:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY: {_proxy!r} is not an IP address or network") from exc
 
 INSTALLED_APPS = [
     "daphne",
@@ -67,6 +84,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "chefshop.clients.ForwardedHeadersMiddleware",  # before anything reads X-Forwarded-Proto
     "django.middleware.security.SecurityMiddleware",
     "chefshop.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -176,13 +194,16 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login lockout: 5 failures lock the username, and the client address, for 15 minutes. The address
-# is the socket's (REMOTE_ADDR) only: a forged X-Forwarded-For header cannot buy more attempts.
-# Behind a trusted proxy, set AXES_IPWARE_PROXY_COUNT and the header order for that proxy.
-AXES_FAILURE_LIMIT = 5
+# Login lockout, for 15 minutes: a (username, address) pair after 5 failures, an address after 20
+# failures over any usernames (chefshop/lockout.py). A username alone is never locked, so nobody can keep
+# the owner out from elsewhere. The address is chefshop.clients.client_ip: the socket's, or behind a
+# TRUSTED_PROXY the one that proxy appended; a forged X-Forwarded-For header buys no attempts.
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_ADDRESS_FAILURE_LIMIT = 20
+AXES_FAILURE_LIMIT = "chefshop.lockout.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "chefshop.clients.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
