@@ -248,11 +248,16 @@
     var named = {};
     var inserted = [];
     var orderChanged = false;
+    var refetch = [];
     (data.cards || []).forEach(function (card) {
       named[card.id] = true;
       var outcome = applyCard(card, sync.length > 0);
       if (outcome === "inserted") inserted.push(card);
       if (outcome && card.region === "order-live") orderChanged = true;
+      // A heading this person opened changed: a card under it may have changed with no push reaching
+      // this page (a lost push, a reconnect): fetch the slot again. Its reply repeats the heading at the
+      // same version, which changes nothing, so this never loops.
+      if (outcome === "updated" && opened[card.id] && !sync.length) refetch.push(card.id);
     });
     // The order page's payment panel follows its order (payments/views.py "panel").
     if (orderChanged) document.body.dispatchEvent(new CustomEvent("chefshop:order-changed"));
@@ -268,6 +273,11 @@
     });
     if (!sync.length) announceNew(inserted);
     else reopen();
+    refetch.forEach(function (id) {
+      var head = document.getElementById(id);
+      var button = head && head.querySelector("button[data-open-url]");
+      if (button) openSlot(head, button);
+    });
     checkStock();
     refreshSince();
     refreshCountdowns();
@@ -293,7 +303,15 @@
         if (!response.ok) throw new Error(response.status);
         return response.json();
       })
-      .then(function (data) { applyFrame({ cards: data.cards }); })
+      .then(function (data) {
+        applyFrame({ cards: data.cards });
+        // The reply is the slot whole: a card under this heading that it does not name has left.
+        var named = {};
+        (data.cards || []).forEach(function (card) { named[card.id] = true; });
+        document.querySelectorAll('[data-parent="' + head.id + '"]').forEach(function (child) {
+          if (child.id && !named[child.id]) child.remove();
+        });
+      })
       .catch(function () {
         delete opened[head.id];
         head.classList.remove("is-open");
