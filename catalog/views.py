@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from catalog import live, services
 from catalog.errors import StockError
 from catalog.models import MAX_PORTIONS, MenuItem
-from chefshop.boards import card_response
+from chefshop.live.board import card_response
 from chefshop.roles import owner_required
 
 

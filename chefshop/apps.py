@@ -5,4 +5,4 @@ class ChefshopConfig(AppConfig):
     name = "chefshop"
 
     def ready(self) -> None:
-        from chefshop import receivers  # noqa: F401  (they connect themselves)
+        from chefshop.live import receivers  # noqa: F401  (they connect themselves)

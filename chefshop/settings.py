@@ -138,7 +138,7 @@ REDIS_URL = env("REDIS_URL")
 CHANNEL_LAYERS = {
     "default": {
         # Redis Pub/Sub: one PUBLISH per push reaches every web process once, and each process hands it
-        # to its own sockets in memory (chefshop/live.py). Nothing queues per socket, so nothing is dropped
+        # to its own sockets in memory (chefshop/live/hub.py). Nothing queues per socket, so nothing is dropped
         # for being "over capacity"; what a process misses during a Redis blip is caught up by the digest.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_cards, slot_head_version, slot_is_open, slot_sort
+from chefshop.live.board import slot_head_cards, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import driver_of, is_owner
 from deliveries import selectors
 from deliveries.machine import DELIVERY_MACHINE, DRIVER_STATUSES, Effect

@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from django.db.models import Count, F, Q, Sum
 
-from chefshop.boards import start_of_today
+from chefshop.live.board import start_of_today
 from deliveries.machine import DRIVER_STATUSES
 from deliveries.models import Delivery, Driver
 

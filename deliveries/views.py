@@ -4,8 +4,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from chefshop import live as live_layer
-from chefshop.boards import card_response, parse_version
 from chefshop.errors import DomainError, StaleVersion
+from chefshop.live.board import card_response, parse_version
 from chefshop.roles import driver_of, driver_required, owner_required
 from chefshop.statemachine import Actor
 from deliveries import live, selectors, services

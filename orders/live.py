@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chefshop import live
-from chefshop.boards import slot_head_cards, slot_head_version, slot_is_open, slot_sort
+from chefshop.live.board import slot_head_cards, slot_head_version, slot_is_open, slot_sort
 from chefshop.roles import is_owner
 from orders import selectors
 from orders.machine import KITCHEN_STATUSES, ORDER_MACHINE

@@ -5,7 +5,7 @@ from typing import Any, cast
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
-from chefshop.boards import start_of_today
+from chefshop.live.board import start_of_today
 from orders.machine import KITCHEN_STATUSES
 from orders.models import Cart, CartLine, Order, OrderEvent
 

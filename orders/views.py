@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from catalog import live as catalog_live
 from chefshop import live as live_layer
 from chefshop import money
-from chefshop.boards import card_response, parse_day, parse_version
 from chefshop.errors import DomainError, StaleVersion
+from chefshop.live.board import card_response, parse_day, parse_version
 from chefshop.roles import owner_required
 from chefshop.statemachine import Actor
 from orders import live, selectors, services

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from chefshop.boards import card_response
+from chefshop.live.board import card_response
 from chefshop.roles import owner_required
 from slots import live, selectors, services
 from slots.errors import SlotError

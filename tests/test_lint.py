@@ -36,7 +36,7 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
         # the orders app reaching up into deliveries
         ("orders/selectors.py", "\nfrom deliveries.models import Delivery  # noqa: E402,F401\n"),
         # the live layer learning about an app
-        ("chefshop/live.py", "\nfrom orders.models import Order  # noqa: E402,F401\n"),
+        ("chefshop/live/hub.py", "\nfrom orders.models import Order  # noqa: E402,F401\n"),
         # the orders app learning about payments (payments sits above it, listening to its signals)
         ("orders/services.py", "\nfrom payments import services as payment_services  # noqa: E402,F401\n"),
     ],

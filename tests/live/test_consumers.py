@@ -245,7 +245,8 @@ def test_a_database_outage_closes_the_socket_with_try_again_later(db):
     def outage(viewer, kwargs):
         raise OperationalError("connection refused")
 
-    with mock.patch.dict(live._topics, {"slots": dataclasses.replace(live._topics["slots"], authorize=outage)}):
+    registry = live.topics._topics
+    with mock.patch.dict(registry, {"slots": dataclasses.replace(registry["slots"], authorize=outage)}):
 
         @async_to_sync
         async def scenario():

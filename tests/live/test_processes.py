@@ -90,7 +90,7 @@ def test_a_page_converges_after_a_push_that_never_arrived(daphne_server):
     def change_without_telling_anyone() -> None:
         time.sleep(0.5)
         try:
-            with mock.patch.object(live, "publish_changes") as publish:  # the push is lost on its way
+            with mock.patch.object(live.publish, "publish_changes") as publish:  # the push is lost on its way
                 slot_services.slot_set_capacity(slot_id=slot.pk, capacity=8)
         finally:
             connection.close()  # this thread's own connection

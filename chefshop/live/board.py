@@ -1,15 +1,14 @@
 """Small helpers shared by the owner boards and the driver page."""
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from chefshop.live import Card
+from chefshop.live.cards import Card
 
 Row = dict[str, Any]
 
@@ -55,7 +54,7 @@ def slot_head_version(row: Row, is_open: bool) -> int:
     return int(row["versions"] + row["slot_version"]) * 2 + int(is_open)
 
 
-def slot_head_card(*, prefix: str, region: str, row: Row, is_open: bool, open_url: str, noun: str) -> "Card":
+def slot_head_card(*, prefix: str, region: str, row: Row, is_open: bool, open_url: str, noun: str) -> Card:
     """The heading card of one slot on a board: its window and how many cards it holds. A slot in
     progress shows its cards below it; a later one says how many and opens them on request.
 
@@ -64,8 +63,6 @@ def slot_head_card(*, prefix: str, region: str, row: Row, is_open: bool, open_ur
     turns on as time goes by. (It turns off only if the owner adds or moves a slot ahead of it; that
     lowers the version by one, and pages take a heading that opens or closes whatever its version.)
     """
-    from chefshop.live import Card
-
     card_id = f"{prefix}{row['slot_id']}"
     version = slot_head_version(row, is_open)
     if not row["count"]:
@@ -87,7 +84,7 @@ def slot_head_card(*, prefix: str, region: str, row: Row, is_open: bool, open_ur
 
 def slot_head_cards(
     rows: list[Row], *, prefix: str, region: str, url_name: str, noun: str, in_progress: set[int], now: datetime
-) -> list["Card"]:
+) -> list[Card]:
     """The heading cards of these slots on one board; ``url_name`` opens a later slot's cards."""
     from django.urls import reverse
 

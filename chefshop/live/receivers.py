@@ -9,14 +9,14 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from chefshop import live
+from chefshop.live.publish import revoke
 
 
 @receiver(user_logged_out, dispatch_uid="chefshop.live_sockets_end_at_logout")
 def sockets_end_at_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     # Sent before the session is flushed: its key is still the one the sockets were opened with.
     if request is not None and request.session.session_key:
-        live.revoke(session_key=request.session.session_key)
+        revoke(session_key=request.session.session_key)
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="chefshop.live_sockets_recheck_user")
@@ -26,4 +26,4 @@ def sockets_recheck_user(
 ) -> None:
     if created or (update_fields is not None and set(update_fields) == {"last_login"}):
         return  # a new user has no sockets; logging in changes no rights
-    live.revoke(user_id=instance.pk)
+    revoke(user_id=instance.pk)
