@@ -153,7 +153,9 @@ def push_saved_category(sender: Any, instance: Category, **kwargs: Any) -> None:
         live.notify(STOCK_GROUP, *item_ids)
 
 
-live.register_topic("menu", authorize=_authorize, versions=_versions, cards=_cards, regions=[REGION])
+live.register_topic(
+    "menu", path="ws/menu/<str:day>/", authorize=_authorize, versions=_versions, cards=_cards, regions=[REGION]
+)
 
 
 # --- the owner's stock board: one row card per dish, one cell per day of the horizon ------------------
@@ -242,6 +244,7 @@ def stock_row_card(item_id: int, *, message: str = "") -> str:
 
 live.register_topic(
     "stock-board",
+    path="ws/owner/stock/",
     authorize=lambda viewer, kwargs: BOARD_GROUP if is_owner(viewer.user) else None,
     versions=_board_versions,
     cards=_board_cards,
@@ -278,6 +281,7 @@ def stock_data_cards(item_ids: list[int]) -> list[live.Card]:
 
 live.register_topic(
     "dish-stock",
+    path="ws/stock/",
     authorize=lambda viewer, kwargs: STOCK_GROUP,
     versions=_stock_versions,
     cards=_stock_cards,

@@ -1,15 +1,9 @@
+"""The websocket routes, one per registered live topic (``chefshop/live/topics.py``): a topic's socket path
+is declared once, with the topic."""
+
 from django.urls import path
 
-from chefshop.live import LiveConsumer
+from chefshop.live.consumer import LiveConsumer
+from chefshop.live.topics import all_topics
 
-websocket_urlpatterns = [
-    path("ws/slots/", LiveConsumer.as_asgi(topic="slots")),
-    path("ws/menu/<str:day>/", LiveConsumer.as_asgi(topic="menu")),
-    path("ws/stock/", LiveConsumer.as_asgi(topic="dish-stock")),
-    path("ws/orders/<uuid:public_id>/", LiveConsumer.as_asgi(topic="order")),
-    path("ws/owner/kitchen/", LiveConsumer.as_asgi(topic="kitchen")),
-    path("ws/owner/dispatch/", LiveConsumer.as_asgi(topic="dispatch")),
-    path("ws/owner/slots/", LiveConsumer.as_asgi(topic="slots-board")),
-    path("ws/owner/stock/", LiveConsumer.as_asgi(topic="stock-board")),
-    path("ws/driver/", LiveConsumer.as_asgi(topic="driver")),
-]
+websocket_urlpatterns = [path(topic.path, LiveConsumer.as_asgi(topic=topic.name)) for topic in all_topics()]

@@ -224,11 +224,17 @@ def _authorize_driver(viewer, kwargs) -> str | None:
 
 live.register_topic(
     "dispatch",
+    path="ws/owner/dispatch/",
     authorize=lambda viewer, kwargs: dispatch_group() if is_owner(viewer.user) else None,
     versions=_dispatch_versions,
     cards=lambda group, keys: dispatch_cards(keys),
     regions=[PENDING_REGION, ROAD_REGION, FINISHED_REGION, ROSTER_REGION],
 )
 live.register_topic(
-    "driver", authorize=_authorize_driver, versions=_driver_versions, cards=_driver_cards, regions=[TRIPS_REGION]
+    "driver",
+    path="ws/driver/",
+    authorize=_authorize_driver,
+    versions=_driver_versions,
+    cards=_driver_cards,
+    regions=[TRIPS_REGION],
 )

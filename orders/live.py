@@ -169,10 +169,16 @@ def push_order_payment(sender, order_id: int, public_id, status: str, **kwargs) 
 
 
 live.register_topic(
-    "order", authorize=_authorize_order, versions=_order_versions, cards=_order_cards, regions=[ORDER_REGION]
+    "order",
+    path="ws/orders/<uuid:public_id>/",
+    authorize=_authorize_order,
+    versions=_order_versions,
+    cards=_order_cards,
+    regions=[ORDER_REGION],
 )
 live.register_topic(
     "kitchen",
+    path="ws/owner/kitchen/",
     authorize=lambda viewer, kwargs: kitchen_group() if is_owner(viewer.user) else None,
     versions=_kitchen_versions,
     cards=lambda group, keys: kitchen_cards(keys),

@@ -119,6 +119,7 @@ def push_slot(sender, slot_id: int, **kwargs) -> None:
 
 live.register_topic(
     "slots",
+    path="ws/slots/",
     authorize=lambda viewer, kwargs: picker_group(),
     versions=_picker_versions,
     cards=_picker_cards,
@@ -126,6 +127,7 @@ live.register_topic(
 )
 live.register_topic(
     "slots-board",
+    path="ws/owner/slots/",
     authorize=lambda viewer, kwargs: board_group() if is_owner(viewer.user) else None,
     versions=_board_versions,
     cards=_board_cards,
