@@ -21,6 +21,10 @@ from chefshop.roles import is_owner
 REGION = "menu-dishes"
 
 
+def _dishes(item_ids: Any) -> list[live.CardKey]:
+    return [live.key("dish", pk) for pk in item_ids]
+
+
 def menu_group(day: date) -> str:
     return f"menu.{day:%Y-%m-%d}"
 
@@ -71,16 +75,16 @@ def _versions(group: str) -> live.Versions:
     rows = selectors.stock_rows(day=day, item_ids=[item.pk for item in items])
     found: live.Versions = {}
     for item in sorted(items, key=_dish_sort):
-        found.setdefault(f"menu-cat-{item.category_id}", (item.category.version, f"cat:{item.category_id}"))
+        found.setdefault(f"menu-cat-{item.category_id}", (item.category.version, live.key("cat", item.category_id)))
         row = rows.get(item.pk)
-        found[f"dish-{item.pk}"] = (item.version + (row.version if row else 0), str(item.pk))
+        found[f"dish-{item.pk}"] = (item.version + (row.version if row else 0), live.key("dish", item.pk))
     return found
 
 
-def _cards(group: str, keys: list[str]) -> list[live.Card]:
+def _cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
     day = _day(group)
-    category_ids = {int(key[4:]) for key in keys if key.startswith("cat:")}
-    item_ids = [int(key) for key in keys if not key.startswith("cat:")]
+    category_ids = set(live.ids_of(keys, "cat"))
+    item_ids = live.ids_of(keys, "dish")
     items = {item.pk: item for item in MenuItem.objects.select_related("category").filter(pk__in=item_ids)}
     rows = selectors.stock_rows(day=day, item_ids=list(items))
     categories = {item.category_id: item.category for item in items.values() if item.category_id in category_ids}
@@ -119,17 +123,17 @@ def _authorize(viewer: Any, kwargs: dict[str, Any]) -> str | None:
 
 @receiver(stock_changed, dispatch_uid="catalog.live.push_stock")
 def push_stock(sender: Any, item_ids: list[int], day: date, **kwargs: Any) -> None:
-    live.notify(menu_group(day), *item_ids)
-    live.notify(BOARD_GROUP, *item_ids)
-    live.notify(STOCK_GROUP, *item_ids)
+    live.notify(menu_group(day), *_dishes(item_ids))
+    live.notify(BOARD_GROUP, *_dishes(item_ids))
+    live.notify(STOCK_GROUP, *_dishes(item_ids))
 
 
 @receiver(dish_changed, dispatch_uid="catalog.live.push_dish")
 def push_dish(sender: Any, item_ids: list[int], **kwargs: Any) -> None:
     for day in _days_ahead():
-        live.notify(menu_group(day), *item_ids)
-    live.notify(BOARD_GROUP, *item_ids)
-    live.notify(STOCK_GROUP, *item_ids)
+        live.notify(menu_group(day), *_dishes(item_ids))
+    live.notify(BOARD_GROUP, *_dishes(item_ids))
+    live.notify(STOCK_GROUP, *_dishes(item_ids))
 
 
 @receiver(post_save, sender=MenuItem, dispatch_uid="catalog.live.push_saved_dish")
@@ -137,9 +141,9 @@ def push_dish(sender: Any, item_ids: list[int], **kwargs: Any) -> None:
 def push_saved_dish(sender: Any, instance: MenuItem, **kwargs: Any) -> None:
     """Added, renamed, repriced, made unavailable or removed in admin: every open menu shows it."""
     for day in _days_ahead():
-        live.notify(menu_group(day), instance.pk, f"cat:{instance.category_id}")
-    live.notify(BOARD_GROUP, instance.pk)
-    live.notify(STOCK_GROUP, instance.pk)
+        live.notify(menu_group(day), live.key("dish", instance.pk), live.key("cat", instance.category_id))
+    live.notify(BOARD_GROUP, live.key("dish", instance.pk))
+    live.notify(STOCK_GROUP, live.key("dish", instance.pk))
 
 
 @receiver(post_save, sender=Category, dispatch_uid="catalog.live.push_saved_category")
@@ -147,10 +151,10 @@ def push_saved_category(sender: Any, instance: Category, **kwargs: Any) -> None:
     """Renamed or moved: its heading, and its dishes (they sort under it), on every open menu."""
     item_ids = list(instance.items.values_list("pk", flat=True))
     for day in _days_ahead():
-        live.notify(menu_group(day), f"cat:{instance.pk}", *item_ids)
+        live.notify(menu_group(day), live.key("cat", instance.pk), *_dishes(item_ids))
     if item_ids:
-        live.notify(BOARD_GROUP, *item_ids)
-        live.notify(STOCK_GROUP, *item_ids)
+        live.notify(BOARD_GROUP, *_dishes(item_ids))
+        live.notify(STOCK_GROUP, *_dishes(item_ids))
 
 
 live.register_topic(
@@ -200,11 +204,14 @@ def _per_dish(prefix: str, region: str, render: Any) -> tuple[Any, Any]:
 
     def versions(group: str) -> live.Versions:
         items, by_item = _board_rows(None, _days_ahead())
-        return {f"{prefix}{item.pk}": (_row_version(item, by_item.get(item.pk, {})), str(item.pk)) for item in items}
+        return {
+            f"{prefix}{item.pk}": (_row_version(item, by_item.get(item.pk, {})), live.key("dish", item.pk))
+            for item in items
+        }
 
-    def cards(group: str, keys: list[str]) -> list[live.Card]:
+    def cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
         days = _days_ahead()
-        ids = [int(key) for key in keys]
+        ids = live.ids_of(keys, "dish")
         items, by_item = _board_rows(ids, days)
         found = {item.pk: item for item in items}
         out = []
@@ -276,7 +283,7 @@ _stock_versions, _stock_cards = _per_dish("dish-stock-", STOCK_REGION, render_st
 
 def stock_data_cards(item_ids: list[int]) -> list[live.Card]:
     """The stock data of these dishes (a cart's), as a page embeds it before its socket connects."""
-    return live.render_cards(live.topic("dish-stock"), STOCK_GROUP, [str(pk) for pk in item_ids])
+    return live.render_cards(live.topic("dish-stock"), STOCK_GROUP, _dishes(item_ids))
 
 
 live.register_topic(

@@ -98,7 +98,7 @@ def _dispatch_versions(group: str) -> live.Versions:
     waiting: dict[int, list] = {}
     others: live.Versions = {}
     for pk, version, slot_id, status in selectors.dispatch_versions(open_slot_ids=open_slots, now=now):
-        entry = (f"delivery-{pk}", (version, f"delivery:{pk}"))
+        entry = (f"delivery-{pk}", (version, live.key("delivery", pk)))
         if status == D.PENDING:
             waiting.setdefault(slot_id, []).append(entry)
         else:
@@ -106,23 +106,26 @@ def _dispatch_versions(group: str) -> live.Versions:
     versions: live.Versions = {}
     for row in rows:
         is_open = slot_is_open(row, in_progress, now)
-        versions[f"dispatch-slot-{row['slot_id']}"] = (slot_head_version(row, is_open), f"slot:{row['slot_id']}")
+        versions[f"dispatch-slot-{row['slot_id']}"] = (
+            slot_head_version(row, is_open),
+            live.key("slot", row["slot_id"]),
+        )
         versions.update(waiting.get(row["slot_id"], []))
     versions.update(others)
-    versions["driver-roster"] = (_roster_version(), "roster")
+    versions["driver-roster"] = (_roster_version(), live.key("roster", "drivers"))
     return versions
 
 
-def dispatch_cards(keys: list[str], *, on_request: bool = False) -> list[live.Card]:
-    delivery_ids = [int(key[9:]) for key in keys if key.startswith("delivery:")]
-    slot_ids = {int(key[5:]) for key in keys if key.startswith("slot:")}
+def dispatch_cards(keys: list[live.CardKey], *, on_request: bool = False) -> list[live.Card]:
+    delivery_ids = live.ids_of(keys, "delivery")
+    slot_ids = set(live.ids_of(keys, "slot"))
     deliveries = selectors.deliveries_for_cards(delivery_ids=delivery_ids) if delivery_ids else []
     slot_ids |= {delivery.order.slot_id for delivery in deliveries}
     now = timezone.now()
     in_progress = slots_in_progress(now=now)
     rows = selectors.pending_slots(now=now, slot_ids=slot_ids)
     cards = slot_head_cards(rows, **HEADINGS, in_progress=in_progress, now=now)
-    if "roster" in keys:
+    if live.ids_of(keys, "roster", str):
         cards.append(roster_card(_roster_version()))
     open_slots = {row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)}
     for delivery in sorted(deliveries, key=lambda d: (d.slot_start, d.pk)):
@@ -142,7 +145,7 @@ def dispatch_cards(keys: list[str], *, on_request: bool = False) -> list[live.Ca
 def dispatch_slot_cards(*, slot_id: int) -> list[live.Card]:
     """The deliveries of a later slot waiting for a driver, opened on request from its heading."""
     ids = selectors.pending_delivery_ids(slot_id=slot_id)
-    return dispatch_cards([f"delivery:{pk}" for pk in ids] + [f"slot:{slot_id}"], on_request=True)
+    return dispatch_cards([live.key("delivery", pk) for pk in ids] + [live.key("slot", slot_id)], on_request=True)
 
 
 def dispatch_board_cards() -> list[live.Card]:
@@ -176,14 +179,14 @@ def _driver_id(group: str) -> int:
 
 def _driver_versions(group: str) -> live.Versions:
     return {
-        f"trip-{pk}": (version, f"delivery:{pk}")
+        f"trip-{pk}": (version, live.key("delivery", pk))
         for pk, version in selectors.driver_delivery_versions(driver_id=_driver_id(group))
     }
 
 
-def _driver_cards(group: str, keys: list[str]) -> list[live.Card]:
+def _driver_cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
     driver_id = _driver_id(group)
-    deliveries = selectors.deliveries_for_cards(delivery_ids=[int(key[9:]) for key in keys])
+    deliveries = selectors.deliveries_for_cards(delivery_ids=live.ids_of(keys, "delivery"))
     cards = []
     for delivery in deliveries:
         mine = delivery.driver_id == driver_id and delivery.status in DRIVER_STATUSES
@@ -212,9 +215,9 @@ def recheck_driver_sockets(sender: Any, instance: Driver, created: bool = False,
 
 @receiver(delivery_changed, dispatch_uid="deliveries.live.push_delivery")
 def push_delivery(sender, delivery_id: int, driver_ids: set[int], **kwargs) -> None:
-    live.notify(dispatch_group(), f"delivery:{delivery_id}")
+    live.notify(dispatch_group(), live.key("delivery", delivery_id))
     for driver_id in driver_ids:
-        live.notify(driver_group(driver_id), f"delivery:{delivery_id}")
+        live.notify(driver_group(driver_id), live.key("delivery", delivery_id))
 
 
 def _authorize_driver(viewer, kwargs) -> str | None:

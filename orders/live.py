@@ -59,10 +59,10 @@ def _public_id(group: str) -> str:
 def _order_versions(group: str) -> live.Versions:
     public_id = _public_id(group)
     version = Order.objects.filter(public_id=public_id).values_list("version", flat=True).first()
-    return {} if version is None else {order_card_id(public_id): (version, public_id)}
+    return {} if version is None else {order_card_id(public_id): (version, live.key("order", public_id))}
 
 
-def _order_cards(group: str, keys: list[str]) -> list[live.Card]:
+def _order_cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
     order = selectors.order_detail(public_id=uuid.UUID(_public_id(group)))
     if order is None:
         return []
@@ -109,20 +109,20 @@ def _kitchen_versions(group: str) -> live.Versions:
     open_slots = [row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)]
     orders_of: dict[int, list] = {}
     for pk, public_id, version, slot_id in selectors.kitchen_order_versions(slot_ids=open_slots):
-        orders_of.setdefault(slot_id, []).append((f"kitchen-order-{public_id}", (version, f"order:{pk}")))
+        orders_of.setdefault(slot_id, []).append((f"kitchen-order-{public_id}", (version, live.key("order", pk))))
     versions: live.Versions = {}
     for row in rows:  # in board order: each heading, then its orders
         is_open = slot_is_open(row, in_progress, now)
-        versions[f"kitchen-slot-{row['slot_id']}"] = (slot_head_version(row, is_open), f"slot:{row['slot_id']}")
+        versions[f"kitchen-slot-{row['slot_id']}"] = (slot_head_version(row, is_open), live.key("slot", row["slot_id"]))
         versions.update(orders_of.get(row["slot_id"], []))
     return versions
 
 
-def kitchen_cards(keys: list[str], *, on_request: bool = False) -> list[live.Card]:
+def kitchen_cards(keys: list[live.CardKey], *, on_request: bool = False) -> list[live.Card]:
     """The cards for these keys ("order:<pk>", "slot:<pk>"): each order's card (or its removal once it
     leaves the kitchen) and the heading of every slot touched. A fixed handful of queries."""
-    order_ids = [int(key[6:]) for key in keys if key.startswith("order:")]
-    slot_ids = {int(key[5:]) for key in keys if key.startswith("slot:")}
+    order_ids = live.ids_of(keys, "order")
+    slot_ids = set(live.ids_of(keys, "slot"))
     orders = selectors.orders_for_cards(order_ids=order_ids) if order_ids else []
     slot_ids |= {order.slot_id for order in orders}
     now = timezone.now()
@@ -147,7 +147,7 @@ def kitchen_cards(keys: list[str], *, on_request: bool = False) -> list[live.Car
 def kitchen_slot_cards(*, slot_id: int) -> list[live.Card]:
     """A later slot's orders, opened on request from its heading."""
     ids = selectors.kitchen_order_versions(slot_ids=[slot_id])
-    return kitchen_cards([f"order:{pk}" for pk, *_ in ids] + [f"slot:{slot_id}"], on_request=True)
+    return kitchen_cards([live.key("order", pk) for pk, *_ in ids] + [live.key("slot", slot_id)], on_request=True)
 
 
 def kitchen_board_cards() -> list[live.Card]:
@@ -156,16 +156,16 @@ def kitchen_board_cards() -> list[live.Card]:
 
 @receiver(order_status_changed, dispatch_uid="orders.live.push_order_status")
 def push_order_status(sender, order_id: int, public_id, from_status: str, to_status: str, **kwargs) -> None:
-    live.notify(order_group(public_id), public_id)
+    live.notify(order_group(public_id), live.key("order", public_id))
     if from_status in KITCHEN_STATUSES or to_status in KITCHEN_STATUSES:  # it arrives, moves or leaves
-        live.notify(kitchen_group(), f"order:{order_id}")
+        live.notify(kitchen_group(), live.key("order", order_id))
 
 
 @receiver(order_payment_changed, dispatch_uid="orders.live.push_order_payment")
 def push_order_payment(sender, order_id: int, public_id, status: str, **kwargs) -> None:
-    live.notify(order_group(public_id), public_id)
+    live.notify(order_group(public_id), live.key("order", public_id))
     if status in KITCHEN_STATUSES:
-        live.notify(kitchen_group(), f"order:{order_id}")
+        live.notify(kitchen_group(), live.key("order", order_id))
 
 
 live.register_topic(

@@ -72,13 +72,13 @@ def _card_maker(prefix: str, region: str, render, *, by_day: bool = False):
         for slot in slots:
             day = timezone.localdate(slot.start)
             if by_day:
-                found.setdefault(f"{DAY_PREFIX}{day:%Y-%m-%d}", (DAY_VERSION, f"day:{day:%Y-%m-%d}"))
-            found[f"{prefix}{slot.pk}"] = (slot.version * 2 + int(slot.order_cutoff <= now), str(slot.pk))
+                found.setdefault(f"{DAY_PREFIX}{day:%Y-%m-%d}", (DAY_VERSION, live.key("day", f"{day:%Y-%m-%d}")))
+            found[f"{prefix}{slot.pk}"] = (slot.version * 2 + int(slot.order_cutoff <= now), live.key("slot", slot.pk))
         return found
 
-    def cards(group: str, keys: list[str]) -> list[live.Card]:
-        days = {date.fromisoformat(key[4:]) for key in keys if key.startswith("day:")}
-        ids = [int(key) for key in keys if not key.startswith("day:")]
+    def cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
+        days = set(live.ids_of(keys, "day", date.fromisoformat))
+        ids = live.ids_of(keys, "slot")
         shown = {slot.pk: slot for slot in selectors.slots_upcoming().filter(pk__in=ids)}
         if by_day:  # a slot of a new day brings its day's heading
             days |= {timezone.localdate(slot.start) for slot in shown.values()}
@@ -113,8 +113,8 @@ def board_cards() -> list[live.Card]:
 
 @receiver(slot_changed, dispatch_uid="slots.live.push_slot")
 def push_slot(sender, slot_id: int, **kwargs) -> None:
-    live.notify(picker_group(), slot_id)
-    live.notify(board_group(), slot_id)
+    live.notify(picker_group(), live.key("slot", slot_id))
+    live.notify(board_group(), live.key("slot", slot_id))
 
 
 live.register_topic(

@@ -24,7 +24,19 @@ How a change reaches a screen:
 A page applies a card only if its version is newer than the one it shows (``static/js/live.js``).
 """
 
-from chefshop.live.cards import GONE_FOR_GOOD, Card, CardCache, Versions, card_cache, frame, render_cards, snapshot
+from chefshop.live.cards import (
+    GONE_FOR_GOOD,
+    Card,
+    CardCache,
+    CardKey,
+    Versions,
+    card_cache,
+    frame,
+    ids_of,
+    key,
+    render_cards,
+    snapshot,
+)
 from chefshop.live.consumer import LiveConsumer
 from chefshop.live.hub import FORBIDDEN, SIGNED_OUT, Hub, get_hub
 from chefshop.live.publish import REVOKE_GROUP, _pending, notify, publish_changes, revoke
@@ -38,6 +50,7 @@ __all__ = [
     "Authorize",
     "Card",
     "CardCache",
+    "CardKey",
     "Hub",
     "LiveConsumer",
     "Topic",
@@ -47,6 +60,8 @@ __all__ = [
     "check_group",
     "frame",
     "get_hub",
+    "ids_of",
+    "key",
     "notify",
     "publish_changes",
     "register_topic",

@@ -15,6 +15,38 @@ if TYPE_CHECKING:
 GONE_FOR_GOOD = 2**53 - 1
 
 
+@dataclass(frozen=True, order=True)
+class CardKey:
+    """What changed, as a topic's ``cards`` receives it: a kind of card ("order", "slot", "dish", …) and
+    the row's id. On the wire it is ``kind:id`` (``dumps`` / ``loads``); only this package reads that
+    form, so no app ever slices or splits a key."""
+
+    kind: str
+    id: str
+
+    def __post_init__(self) -> None:
+        if not self.kind or ":" in self.kind or not self.id:
+            raise ValueError(f"Not a card key: {self.kind!r}, {self.id!r}")
+
+    def dumps(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def loads(cls, raw: str) -> "CardKey":
+        kind, _, ident = str(raw).partition(":")
+        return cls(kind, ident)
+
+
+def key(kind: str, ident: Any) -> CardKey:
+    """The key of one row's card: ``key("order", 12)``."""
+    return CardKey(kind, str(ident))
+
+
+def ids_of(keys: Iterable[CardKey], kind: str, convert: Any = int) -> list[Any]:
+    """The ids of the keys of one kind, converted (``int`` unless told otherwise), in key order."""
+    return [convert(found.id) for found in sorted(keys) if found.kind == kind]
+
+
 @dataclass(frozen=True)
 class Card:
     """One row's fragment on a page: ``html`` is None when the row has left the region.
@@ -34,7 +66,7 @@ class Card:
 
 
 # A group's card versions: card id → (version, key). The key is what the topic's ``cards`` renders.
-Versions = dict[str, tuple[int, str]]
+Versions = dict[str, tuple[int, CardKey]]
 
 
 class CardCache:
@@ -81,7 +113,7 @@ def cache_scope(topic: "Topic", group: str) -> str:
 card_cache = CardCache()
 
 
-def render_cards(topic: "Topic", group: str, keys: Iterable[str]) -> list[Card]:
+def render_cards(topic: "Topic", group: str, keys: Iterable[CardKey]) -> list[Card]:
     """The topic's cards for these keys as they are now (removals included), remembered for later."""
     keys = sorted(set(keys))
     if not keys:
@@ -99,7 +131,7 @@ def snapshot(topic: "Topic", group: str, versions: Versions | None = None) -> tu
     if versions is None:
         versions = topic.versions(group)
     cached: dict[str, Card] = {}
-    missing: list[str] = []
+    missing: list[CardKey] = []
     scope = cache_scope(topic, group)
     for card_id, (version, key) in versions.items():
         card = card_cache.get(scope, card_id, version)

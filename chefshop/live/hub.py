@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chefshop.live.cards import Card, Versions, frame, render_cards, snapshot
+from chefshop.live.cards import Card, CardKey, Versions, frame, ids_of, render_cards, snapshot
 from chefshop.live.publish import REVOKE_GROUP
 from chefshop.live.topics import Topic
 
@@ -132,8 +132,9 @@ class Hub:
                 self.wake.set()
 
     async def _revoke(self, keys: Iterable[str]) -> None:
-        sessions = {key.split(":", 1)[1] for key in keys if key.startswith("session:")}
-        users = {key.split(":", 1)[1] for key in keys if key.startswith("user:")}
+        found = [CardKey.loads(raw) for raw in keys]
+        sessions = set(ids_of(found, "session", str))
+        users = set(ids_of(found, "user", str))
         for consumer in {consumer for members in self.members.values() for consumer in members}:
             try:
                 if consumer.session_key in sessions:
@@ -164,7 +165,13 @@ class Hub:
         chosen = self.topics.get(group)
         if chosen is None:
             return
-        cards = await database_sync_to_async(render_cards)(chosen, group, keys)
+        wanted = []
+        for raw in keys:
+            try:
+                wanted.append(CardKey.loads(raw))
+            except ValueError:
+                logger.warning("live: %s got a key that is not a card key: %r", group, raw)
+        cards = await database_sync_to_async(render_cards)(chosen, group, wanted)
         self.send_cards(group, cards)
 
     def send_cards(self, group: str, cards: list[Card]) -> None:
@@ -216,7 +223,7 @@ class Hub:
             if group not in self.members:  # left meanwhile
                 continue
             sent = self.sent.setdefault(group, {})
-            stale = {key for card_id, (version, key) in current.items() if sent.get(card_id) != version}
+            stale = {key.dumps() for card_id, (version, key) in current.items() if sent.get(card_id) != version}
             gone = [
                 Card(id=card_id, version=sent[card_id], region="", html=None)
                 for card_id in sent

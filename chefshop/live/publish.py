@@ -12,6 +12,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from chefshop.live.cards import CardKey, key
 from chefshop.live.topics import check_group
 
 logger = logging.getLogger(__name__)
@@ -84,19 +85,21 @@ def revoke(*, session_key: str | None = None, user_id: int | None = None) -> Non
     """After commit, close the open sockets of this browser session (logout), or re-check those of
     this user against their topic's rules (rights changed): every web process closes the ones that
     are no longer allowed within moments, and they cannot reconnect."""
-    keys = [f"session:{session_key}"] if session_key else []
-    keys += [f"user:{user_id}"] if user_id is not None else []
+    keys = [key("session", session_key)] if session_key else []
+    keys += [key("user", user_id)] if user_id is not None else []
     if keys:
         notify(REVOKE_GROUP, *keys)
 
 
-def notify(group: str, *keys: Any) -> None:
+def notify(group: str, *keys: CardKey) -> None:
     """After the current transaction commits, say that these keys of ``group`` changed.
 
     Everything a transaction notifies goes out together, in one round trip, after its commit: the first
     of its on-commit hooks sends it all and the others find nothing left. (Keys recorded by a block that
     rolled back may go out with the next commit of the same thread; a page then merely gets the card as
     it is.)"""
+    if not all(isinstance(found, CardKey) for found in keys):
+        raise TypeError("notify takes CardKeys: live.key(kind, id)")
     changes = _pending.__dict__.setdefault("changes", {})
-    changes.setdefault(check_group(group), set()).update(keys)
+    changes.setdefault(check_group(group), set()).update(found.dumps() for found in keys)
     transaction.on_commit(_flush_pending, robust=True)

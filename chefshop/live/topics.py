@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chefshop.live.cards import Card, Versions
+from chefshop.live.cards import Card, CardKey, Versions
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,99}$")
 # Topic callables receive a "viewer" with ``user`` and ``session`` (like a request) and the URL's
@@ -27,7 +27,7 @@ class Topic:
     path: str  # the socket's route, e.g. "ws/orders/<uuid:public_id>/"
     authorize: Authorize
     versions: Callable[[str], Versions]
-    cards: Callable[[str, list[str]], list[Card]]
+    cards: Callable[[str, list[CardKey]], list[Card]]
     regions: tuple[str, ...]
 
 
@@ -40,7 +40,7 @@ def register_topic(
     path: str,
     authorize: Authorize,
     versions: Callable[[str], Versions],
-    cards: Callable[[str, list[str]], list[Card]],
+    cards: Callable[[str, list[CardKey]], list[Card]],
     regions: Iterable[str],
 ) -> Topic:
     if not (path.startswith("ws/") and path.endswith("/")):

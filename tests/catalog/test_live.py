@@ -62,6 +62,8 @@ def test_a_renamed_category_is_a_newer_heading_on_every_open_menu(slot):
     category.name = "Main dishes"
     category.save()
     newer, _ = live.topic("menu").versions(group)[f"menu-cat-{category.pk}"]
-    (card,) = [c for c in live.topic("menu").cards(group, [f"cat:{category.pk}"]) if c.id.startswith("menu-cat-")]
+    (card,) = [
+        c for c in live.topic("menu").cards(group, [live.key("cat", category.pk)]) if c.id.startswith("menu-cat-")
+    ]
     assert newer > version and card.version == newer and "Main dishes" in card.html
-    assert {f"cat:{category.pk}"} <= live._pending.changes[group]  # pushed after commit
+    assert {live.key("cat", category.pk).dumps()} <= live._pending.changes[group]  # pushed after commit

@@ -60,3 +60,79 @@ def test_a_socket_tag_naming_an_unknown_topic_or_missing_a_parameter_fails_the_r
     assert Template('{% live_socket "menu" day="2026-12-03" %}').render(Context()) == "/ws/menu/2026-12-03/"
     with pytest.raises(ValueError):
         socket_url("menu", day="../../admin")
+
+
+# --- card keys: typed, and read only by the live layer ---------------------------------------------
+
+APPS = ["catalog", "slots", "orders", "deliveries", "payments", "chefshop"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _key_parsing(tree) -> list[int]:
+    """Lines where a name bound by iterating over ``keys`` (or a parameter called ``key``) is sliced,
+    split, partitioned or tested for a prefix: a card key read by hand."""
+    import ast
+
+    names = {"key"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.comprehension | ast.For) and isinstance(node.iter, ast.Name) and node.iter.id == "keys":
+            if isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names:
+            if isinstance(node.slice, ast.Slice):
+                found.append(node.lineno)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"split", "rsplit", "partition", "startswith"}
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in names
+        ):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_module_outside_the_live_layer_reads_a_card_key_by_hand():
+    import ast
+
+    offenders = []
+    for app in APPS:
+        for module in (ROOT / app).rglob("*.py"):
+            if "live" in module.relative_to(ROOT).parts[1:2] or "migrations" in module.parts:
+                continue  # chefshop/live/ itself
+            lines = _key_parsing(ast.parse(module.read_text()))
+            offenders += [f"{module.relative_to(ROOT)}:{line}" for line in lines]
+    assert not offenders, f"card keys read by hand (use live.ids_of): {offenders}"
+
+
+def test_the_check_catches_a_key_read_by_hand():
+    import ast
+
+    assert _key_parsing(ast.parse("ids = [int(key[6:]) for key in keys if key.startswith('order:')]"))
+    assert not _key_parsing(ast.parse("ids = live.ids_of(keys, 'order')"))
+
+
+@pytest.mark.django_db
+def test_every_key_a_board_or_page_declares_round_trips(slot, staff):
+    from types import SimpleNamespace
+
+    from chefshop import live
+    from tests.conftest import cook, place_order
+
+    order = place_order(slot)
+    cook(place_order(slot))  # a delivery waiting on dispatch
+    viewer = SimpleNamespace(user=staff, session={})
+    params = {"menu": {"day": f"{slot.start:%Y-%m-%d}"}, "order": {"public_id": order.public_id}}
+    checked = 0
+    for topic in all_topics():
+        if topic.name == "driver":
+            continue  # staff are not drivers
+        group = topic.authorize(viewer, params.get(topic.name, {}))
+        assert group is not None, topic.name
+        for _card_id, (_version, card_key) in topic.versions(group).items():
+            assert isinstance(card_key, live.CardKey)
+            assert live.CardKey.loads(card_key.dumps()) == card_key
+            checked += 1
+    assert checked >= 5
