@@ -16,6 +16,9 @@ Here the store lives at ``--store PATH`` (none: memory only). It is loaded witho
 temporary file that then replaces the old one, so the file always holds a whole store. A request's changes
 are written once, before its answer is sent, rather than once per changed object; changes made outside a
 request (localstripe's delayed callbacks) are written on the next turn of the event loop.
+
+The Stripe.js stand-in served at ``/js.stripe.com/v3/`` runs in a function scope of its own (see
+``stand_in_script``).
 """
 
 import argparse
@@ -32,6 +35,7 @@ from aiohttp import web
 from localstripe import resources, server
 
 log = logging.getLogger("localstripe.store")
+STAND_IN_PATH = "/js.stripe.com/v3/"
 
 
 class Persistence:
@@ -85,6 +89,31 @@ class Persistence:
         log.warning("loaded %d objects from %s", len(saved), self.path)
 
 
+def stand_in_script() -> str:
+    """localstripe's Stripe.js stand-in, in a scope of its own.
+
+    localstripe's script declares its names at the top level of a classic script, ``class Element`` among them,
+    and such a declaration shadows the page's own global of that name for every script of the page: once it
+    has run, htmx's ``node instanceof Element`` is false for every node, and htmx drops every request its
+    triggers start (``htmx:targetError``). Run in a function, the script only sets ``window.Stripe``, as
+    Stripe.js does."""
+    own = Path(server.__file__).resolve().with_name("localstripe-v3.js").read_text()
+    return "(function () {\n" + own + "\n})();\n"
+
+
+def patch_app(app: web.Application) -> None:
+    """Serve the stand-in in a scope of its own."""
+    script = stand_in_script()
+
+    @web.middleware
+    async def stand_in(request, handler):
+        if request.path == STAND_IN_PATH and request.method in ("GET", "HEAD"):
+            return web.Response(text=script, content_type="application/javascript")
+        return await handler(request)
+
+    app.middlewares.append(stand_in)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8420)
@@ -108,6 +137,7 @@ def main() -> None:
             persistence.flush()
 
     server.app.middlewares.append(written_before_answer)
+    patch_app(server.app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
