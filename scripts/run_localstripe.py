@@ -17,8 +17,11 @@ temporary file that then replaces the old one, so the file always holds a whole 
 are written once, before its answer is sent, rather than once per changed object; changes made outside a
 request (localstripe's delayed callbacks) are written on the next turn of the event loop.
 
-The Stripe.js stand-in served at ``/js.stripe.com/v3/`` runs in a function scope of its own (see
-``stand_in_script``).
+The browser creates PaymentMethods, as with Stripe.js: the stand-in script served at ``/js.stripe.com/v3/``
+gets ``createPaymentMethod`` (``scripts/localstripe_payment_methods.js``, served after localstripe's own
+script, both in a function scope of their own: see ``stand_in_script``), and ``POST /v1/payment_methods``
+takes the publishable key (``key=pk_…`` in the form), as Stripe does and as localstripe already lets
+``/v1/tokens`` do. Every other route checks keys as localstripe does.
 """
 
 import argparse
@@ -36,6 +39,7 @@ from localstripe import resources, server
 
 log = logging.getLogger("localstripe.store")
 STAND_IN_PATH = "/js.stripe.com/v3/"
+STAND_IN_ADDITION = Path(__file__).resolve().with_name("localstripe_payment_methods.js")
 
 
 class Persistence:
@@ -90,7 +94,7 @@ class Persistence:
 
 
 def stand_in_script() -> str:
-    """localstripe's Stripe.js stand-in, in a scope of its own.
+    """localstripe's Stripe.js stand-in, followed by ChefShop's ``createPaymentMethod``, in a scope of their own.
 
     localstripe's script declares its names at the top level of a classic script, ``class Element`` among them,
     and such a declaration shadows the page's own global of that name for every script of the page: once it
@@ -98,11 +102,23 @@ def stand_in_script() -> str:
     triggers start (``htmx:targetError``). Run in a function, the script only sets ``window.Stripe``, as
     Stripe.js does."""
     own = Path(server.__file__).resolve().with_name("localstripe-v3.js").read_text()
-    return "(function () {\n" + own + "\n})();\n"
+    return "(function () {\n" + own + "\n" + STAND_IN_ADDITION.read_text() + "\n})();\n"
+
+
+@web.middleware
+async def publishable_key_creates_payment_methods(request, handler):
+    """localstripe's ``auth_middleware``, except that ``POST /v1/payment_methods`` also takes the publishable
+    key in its form data, the way localstripe lets ``POST /v1/tokens`` take it."""
+    if request.method == "POST" and request.path == "/v1/payment_methods" and server.get_api_key(request) is None:
+        data = await server.get_post_data(request, remove_auth=False)
+        key = data.get("key") if isinstance(data, dict) else None
+        if isinstance(key, str) and key.startswith("pk_") and len(key) > 5:
+            return await handler(request)
+    return await server.auth_middleware(request, handler)
 
 
 def patch_app(app: web.Application) -> None:
-    """Serve the stand-in in a scope of its own."""
+    """Serve the stand-in with ``createPaymentMethod`` and let the publishable key create PaymentMethods."""
     script = stand_in_script()
 
     @web.middleware
@@ -111,7 +127,9 @@ def patch_app(app: web.Application) -> None:
             return web.Response(text=script, content_type="application/javascript")
         return await handler(request)
 
-    app.middlewares.append(stand_in)
+    middlewares = app.middlewares
+    middlewares[middlewares.index(server.auth_middleware)] = publishable_key_creates_payment_methods
+    middlewares.append(stand_in)
 
 
 def main() -> None:

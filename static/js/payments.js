@@ -1,5 +1,5 @@
-// ChefShop card payments on the order page. The card is tokenised in the browser by the provider's own
-// script (Stripe.js, or localstripe's stand-in); only the token's card id reaches the shop, which
+// ChefShop card payments on the order page. The provider's own script (Stripe.js, or localstripe's
+// stand-in) turns the card into a PaymentMethod in the browser; only its id (pm_…) reaches the shop, which
 // creates and confirms the payment on its side. 3-D Secure runs here when the bank asks for it.
 (function () {
   "use strict";
@@ -44,9 +44,8 @@
       if (button.disabled) return; // one payment per click
       button.disabled = true;
       showError(form, "");
-      stripe.createToken(card).then(function (result) {
-        var token = result && result.token;
-        var id = token && ((token.card && token.card.id) || token.id);
+      stripe.createPaymentMethod({ type: "card", card: card }).then(function (result) {
+        var id = result && result.paymentMethod && result.paymentMethod.id;
         if (!id) {
           showError(form, (result && result.error && result.error.message) || "Please check your card details.");
           button.disabled = false;

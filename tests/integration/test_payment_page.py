@@ -66,6 +66,7 @@ def test_a_customer_pays_on_the_order_page_and_sees_it_received_then_confirmed(p
     expect(customer.locator(".order-status")).to_contain_text("Confirmed", timeout=(UNDO + 10) * 1000)
     attempt = PaymentAttempt.objects.get()
     assert attempt.status == PaymentAttempt.Status.CAPTURED and attempt.amount == 1250
+    assert attempt.card.startswith("pm_")  # the browser made a PaymentMethod, as Stripe.js does
     assert Order.objects.get().status == Order.Status.CONFIRMED
     assert DeliverySlot.objects.get(pk=slot.pk).reserved == 1
 
@@ -101,6 +102,7 @@ def test_a_card_that_asks_for_3d_secure_is_confirmed_in_the_page_and_a_failed_ch
     # then: the order is received, then confirmed once the worker captures; the failed try was never charged
     expect(customer.locator(".order-status")).to_contain_text("Received", timeout=10_000)
     expect(customer.locator(".order-status")).to_contain_text("Confirmed", timeout=(UNDO + 10) * 1000)
-    attempts = list(PaymentAttempt.objects.order_by("pk").values_list("status", flat=True))
-    assert attempts == [PaymentAttempt.Status.DECLINED, PaymentAttempt.Status.CAPTURED]
+    attempts = list(PaymentAttempt.objects.order_by("pk").values_list("status", "card"))
+    assert [status for status, _ in attempts] == [PaymentAttempt.Status.DECLINED, PaymentAttempt.Status.CAPTURED]
+    assert all(card.startswith("pm_") for _, card in attempts)
     assert Order.objects.get().status == Order.Status.CONFIRMED
