@@ -16,6 +16,12 @@ Here the store lives at ``--store PATH`` (none: memory only). It is loaded witho
 temporary file that then replaces the old one, so the file always holds a whole store. A request's changes
 are written once, before its answer is sent, rather than once per changed object; changes made outside a
 request (localstripe's delayed callbacks) are written on the next turn of the event loop.
+
+The browser creates PaymentMethods, as with Stripe.js: the stand-in script served at ``/js.stripe.com/v3/``
+gets ``createPaymentMethod`` (``scripts/localstripe_payment_methods.js``, served after localstripe's own
+script, both in a function scope of their own: see ``stand_in_script``), and ``POST /v1/payment_methods``
+takes the publishable key (``key=pk_…`` in the form), as Stripe does and as localstripe already lets
+``/v1/tokens`` do. Every other route checks keys as localstripe does.
 """
 
 import argparse
@@ -32,6 +38,8 @@ from aiohttp import web
 from localstripe import resources, server
 
 log = logging.getLogger("localstripe.store")
+STAND_IN_PATH = "/js.stripe.com/v3/"
+STAND_IN_ADDITION = Path(__file__).resolve().with_name("localstripe_payment_methods.js")
 
 
 class Persistence:
@@ -99,6 +107,45 @@ def accept_current_api() -> None:
     resources.PaymentIntent.__init__ = init
 
 
+def stand_in_script() -> str:
+    """localstripe's Stripe.js stand-in, followed by ChefShop's ``createPaymentMethod``, in a scope of their own.
+
+    localstripe's script declares its names at the top level of a classic script, ``class Element`` among them,
+    and such a declaration shadows the page's own global of that name for every script of the page: once it
+    has run, htmx's ``node instanceof Element`` is false for every node, and htmx drops every request its
+    triggers start (``htmx:targetError``). Run in a function, the script only sets ``window.Stripe``, as
+    Stripe.js does."""
+    own = Path(server.__file__).resolve().with_name("localstripe-v3.js").read_text()
+    return "(function () {\n" + own + "\n" + STAND_IN_ADDITION.read_text() + "\n})();\n"
+
+
+@web.middleware
+async def publishable_key_creates_payment_methods(request, handler):
+    """localstripe's ``auth_middleware``, except that ``POST /v1/payment_methods`` also takes the publishable
+    key in its form data, the way localstripe lets ``POST /v1/tokens`` take it."""
+    if request.method == "POST" and request.path == "/v1/payment_methods" and server.get_api_key(request) is None:
+        data = await server.get_post_data(request, remove_auth=False)
+        key = data.get("key") if isinstance(data, dict) else None
+        if isinstance(key, str) and key.startswith("pk_") and len(key) > 5:
+            return await handler(request)
+    return await server.auth_middleware(request, handler)
+
+
+def patch_app(app: web.Application) -> None:
+    """Serve the stand-in with ``createPaymentMethod`` and let the publishable key create PaymentMethods."""
+    script = stand_in_script()
+
+    @web.middleware
+    async def stand_in(request, handler):
+        if request.path == STAND_IN_PATH and request.method in ("GET", "HEAD"):
+            return web.Response(text=script, content_type="application/javascript")
+        return await handler(request)
+
+    middlewares = app.middlewares
+    middlewares[middlewares.index(server.auth_middleware)] = publishable_key_creates_payment_methods
+    middlewares.append(stand_in)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8420)
@@ -123,6 +170,7 @@ def main() -> None:
             persistence.flush()
 
     server.app.middlewares.append(written_before_answer)
+    patch_app(server.app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))

@@ -273,14 +273,16 @@ CARDS = {"ok": "4242424242424242", "declined": "4000000000000341"}
 
 
 def card_id(kind: str) -> str:
-    """What the browser's card form does: tokenise the card at the provider with the publishable key."""
+    """What the browser's card form does: create a PaymentMethod at the provider with the publishable key."""
     data = {
         f"card[{k}]": v for k, v in {"number": CARDS[kind], "exp_month": "12", "exp_year": "2031", "cvc": "123"}.items()
     }
-    data["key"] = "pk_test_chefshop_local"
-    request = urllib.request.Request(f"{STRIPE}/v1/tokens", data=urllib.parse.urlencode(data).encode(), method="POST")
+    data.update(type="card", key="pk_test_chefshop_local")
+    request = urllib.request.Request(
+        f"{STRIPE}/v1/payment_methods", data=urllib.parse.urlencode(data).encode(), method="POST"
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())["card"]["id"]
+        return json.loads(response.read())["id"]
 
 
 def pay(browser: "Browser", redirect_body: str, n: int) -> None:

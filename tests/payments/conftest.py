@@ -46,13 +46,17 @@ def jobs_run_here():
 
 
 def card(kind: str = "ok") -> str:
-    """What the browser's card form hands the shop: a tokenised card's id."""
+    """What the browser's card form hands the shop: a PaymentMethod's id (``pm_…``)."""
     from payments import provider
 
-    token = provider.client().v1.tokens.create(
-        params={"card": {"number": CARDS[kind], "exp_month": "12", "exp_year": "2031", "cvc": "123"}}
+    method = provider.client().v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": CARDS[kind], "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }
     )
-    return str(token.card.id)
+    assert method.id.startswith("pm_")
+    return str(method.id)
 
 
 def authorised_intent(attempt, kind: str = "ok") -> dict:

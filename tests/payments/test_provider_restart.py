@@ -15,11 +15,17 @@ AUTH = ("sk_test_chefshop_local", "")
 def authorise(url: str) -> str:
     """One card payment authorised and waiting for capture, as the shop makes it; returns the intent id."""
     card = requests.post(
-        f"{url}/v1/tokens",
+        f"{url}/v1/payment_methods",
         auth=AUTH,
-        data={"card[number]": "4242424242424242", "card[exp_month]": 12, "card[exp_year]": 2031, "card[cvc]": 123},
+        data={
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": 12,
+            "card[exp_year]": 2031,
+            "card[cvc]": 123,
+        },
         timeout=10,
-    ).json()["card"]["id"]
+    ).json()["id"]
     answer = requests.post(
         f"{url}/v1/payment_intents",
         auth=AUTH,
