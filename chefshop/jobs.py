@@ -6,9 +6,10 @@ again. So:
 1. **No countdown or ETA longer than the timeout.** A job queued further ahead would run two or three
    times. A far deadline (a payment hold of 10 minutes, a slot's cutoff tomorrow) is kept by a sweep, or
    by a short timer that checks the deadline and queues itself again: ``countdown()`` caps every delay.
-2. **No job running longer than the timeout.** Long work is a chain of short jobs, each well inside it.
-   ``CELERY_TASK_SOFT_TIME_LIMIT`` (the timeout itself) stops one that overruns at the moment a second
-   worker would start it again, so two copies never run side by side.
+2. **No job running longer than the timeout.** Long work is a chain of short jobs, each well inside it:
+   a sweep handles at most a few hundred rows a run, and every provider call has its own connect and read
+   timeouts. (No Celery time limit enforces it: a task stopped by one during a broker outage acked on a
+   dead channel and took the worker down with it, in the fault run.)
 
 The tests check the first half on every job they publish (``tests/conftest.py``: ``published_jobs``).
 """

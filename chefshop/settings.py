@@ -168,8 +168,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 5,
     "unacked_restore_throttle": 1,
 }
-# No job may run as long as the visibility timeout, or a second worker would start it again (chefshop/jobs.py).
-CELERY_TASK_SOFT_TIME_LIMIT = env("CELERY_VISIBILITY_TIMEOUT")
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
