@@ -2,6 +2,7 @@
 that day) under one heading card per category. A change of stock or of a dish reaches open menus."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -21,8 +22,8 @@ from chefshop.roles import is_owner
 REGION = "menu-dishes"
 
 
-def _dishes(item_ids: Any) -> list[live.CardKey]:
-    return [live.key("dish", pk) for pk in item_ids]
+def _dishes(item_ids: Any, kind: "live.CardKind") -> list[live.CardKey]:
+    return [kind.key(pk) for pk in item_ids]
 
 
 def menu_group(day: date) -> str:
@@ -40,11 +41,16 @@ def _days_ahead() -> list[date]:
 
 @dataclass(frozen=True)
 class MenuDish:
-    """A dish on one day's menu with its portions left (None: unlimited)."""
+    """A dish on one day's menu with that day's stock row (None: no portions set for the day)."""
 
     item: MenuItem
-    left: int | None
+    stock: Any
     day: date
+
+    @property
+    def left(self) -> int | None:
+        """Portions left that day (None: unlimited)."""
+        return selectors.left_of(self.item, self.stock)
 
     @property
     def sold_out(self) -> bool:
@@ -63,9 +69,23 @@ def _dish_sort(item: MenuItem) -> str:
     return f"{_category_sort(item.category)}1{item.position:05d}{item.name.casefold()[:40]:<40}{item.pk:09d}"
 
 
-def render_dish(dish: MenuDish, version: int) -> str:
+def _dish_version(dish: MenuDish) -> int:
+    """A menu card shows the dish (name, price, available, its category's place) and its day's stock."""
+    return int(dish.item.version + (dish.stock.version if dish.stock else 0))
+
+
+def _category_version(category: Category) -> int:
+    return int(category.version)
+
+
+CATEGORY = live.CardKind("cat", "menu-cat-", version_of=_category_version)
+MENU_DISH = live.CardKind("dish", "dish-", version_of=_dish_version)
+
+
+def render_dish(dish: MenuDish) -> str:
+    context = {"dish": dish, "item": dish.item, "sort": _dish_sort(dish.item)}
     return render_to_string(
-        "catalog/_dish.html", {"dish": dish, "item": dish.item, "version": version, "sort": _dish_sort(dish.item)}
+        "catalog/_dish.html", {**context, "card_id": MENU_DISH.card_id(dish.item.pk), "version": _dish_version(dish)}
     )
 
 
@@ -75,16 +95,15 @@ def _versions(group: str) -> live.Versions:
     rows = selectors.stock_rows(day=day, item_ids=[item.pk for item in items])
     found: live.Versions = {}
     for item in sorted(items, key=_dish_sort):
-        found.setdefault(f"menu-cat-{item.category_id}", (item.category.version, live.key("cat", item.category_id)))
-        row = rows.get(item.pk)
-        found[f"dish-{item.pk}"] = (item.version + (row.version if row else 0), live.key("dish", item.pk))
+        found.setdefault(*CATEGORY.entry(item.category_id, item.category))
+        found.update([MENU_DISH.entry(item.pk, MenuDish(item, rows.get(item.pk), day))])
     return found
 
 
 def _cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
     day = _day(group)
-    category_ids = set(live.ids_of(keys, "cat"))
-    item_ids = live.ids_of(keys, "dish")
+    category_ids = set(CATEGORY.ids(keys))
+    item_ids = MENU_DISH.ids(keys)
     items = {item.pk: item for item in MenuItem.objects.select_related("category").filter(pk__in=item_ids)}
     rows = selectors.stock_rows(day=day, item_ids=list(items))
     categories = {item.category_id: item.category for item in items.values() if item.category_id in category_ids}
@@ -93,18 +112,22 @@ def _cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
     out = []
     for category in categories.values():
         head = render_to_string(
-            "catalog/_category_head.html", {"category": category, "sort": f"{_category_sort(category)}0"}
+            "catalog/_category_head.html",
+            {
+                "category": category,
+                "card_id": CATEGORY.card_id(category.pk),
+                "version": _category_version(category),
+                "sort": f"{_category_sort(category)}0",
+            },
         )
-        out.append(live.Card(id=f"menu-cat-{category.pk}", version=category.version, region=REGION, html=head))
+        out.append(CATEGORY.card(category.pk, category, region=REGION, html=head))
     for pk in item_ids:
         item = items.get(pk)
         if item is None:  # removed from the menu
-            out.append(live.Card(id=f"dish-{pk}", version=live.GONE_FOR_GOOD, region=REGION, html=None))
+            out.append(MENU_DISH.gone(pk, region=REGION))
             continue
-        row = rows.get(pk)
-        version = item.version + (row.version if row else 0)
-        html = render_dish(MenuDish(item, selectors.left_of(item, row), day), version)
-        out.append(live.Card(id=f"dish-{pk}", version=version, region=REGION, html=html))
+        dish = MenuDish(item, rows.get(pk), day)
+        out.append(MENU_DISH.card(pk, dish, region=REGION, html=render_dish(dish)))
     return out
 
 
@@ -121,44 +144,48 @@ def _authorize(viewer: Any, kwargs: dict[str, Any]) -> str | None:
     return menu_group(day) if day in _days_ahead() else None
 
 
+def _push_dishes(item_ids: list[int], days: list[date], *, category_id: int | None = None) -> None:
+    """These dishes changed on these days' menus (their category's heading too), the stock board and the
+    carts' stock data."""
+    heading = [CATEGORY.key(category_id)] if category_id is not None else []
+    for day in days:
+        live.notify(menu_group(day), *heading, *_dishes(item_ids, MENU_DISH))
+    if item_ids:
+        live.notify(BOARD_GROUP, *_dishes(item_ids, STOCK_ROW))
+        live.notify(STOCK_GROUP, *_dishes(item_ids, STOCK_DATA))
+
+
 @receiver(stock_changed, dispatch_uid="catalog.live.push_stock")
 def push_stock(sender: Any, item_ids: list[int], day: date, **kwargs: Any) -> None:
-    live.notify(menu_group(day), *_dishes(item_ids))
-    live.notify(BOARD_GROUP, *_dishes(item_ids))
-    live.notify(STOCK_GROUP, *_dishes(item_ids))
+    _push_dishes(item_ids, [day])
 
 
 @receiver(dish_changed, dispatch_uid="catalog.live.push_dish")
 def push_dish(sender: Any, item_ids: list[int], **kwargs: Any) -> None:
-    for day in _days_ahead():
-        live.notify(menu_group(day), *_dishes(item_ids))
-    live.notify(BOARD_GROUP, *_dishes(item_ids))
-    live.notify(STOCK_GROUP, *_dishes(item_ids))
+    _push_dishes(item_ids, _days_ahead())
 
 
 @receiver(post_save, sender=MenuItem, dispatch_uid="catalog.live.push_saved_dish")
 @receiver(post_delete, sender=MenuItem, dispatch_uid="catalog.live.push_deleted_dish")
 def push_saved_dish(sender: Any, instance: MenuItem, **kwargs: Any) -> None:
     """Added, renamed, repriced, made unavailable or removed in admin: every open menu shows it."""
-    for day in _days_ahead():
-        live.notify(menu_group(day), live.key("dish", instance.pk), live.key("cat", instance.category_id))
-    live.notify(BOARD_GROUP, live.key("dish", instance.pk))
-    live.notify(STOCK_GROUP, live.key("dish", instance.pk))
+    _push_dishes([instance.pk], _days_ahead(), category_id=instance.category_id)
 
 
 @receiver(post_save, sender=Category, dispatch_uid="catalog.live.push_saved_category")
 def push_saved_category(sender: Any, instance: Category, **kwargs: Any) -> None:
     """Renamed or moved: its heading, and its dishes (they sort under it), on every open menu."""
-    item_ids = list(instance.items.values_list("pk", flat=True))
-    for day in _days_ahead():
-        live.notify(menu_group(day), live.key("cat", instance.pk), *_dishes(item_ids))
-    if item_ids:
-        live.notify(BOARD_GROUP, *_dishes(item_ids))
-        live.notify(STOCK_GROUP, *_dishes(item_ids))
+    _push_dishes(list(instance.items.values_list("pk", flat=True)), _days_ahead(), category_id=instance.pk)
 
 
 live.register_topic(
-    "menu", path="ws/menu/<str:day>/", authorize=_authorize, versions=_versions, cards=_cards, regions=[REGION]
+    "menu",
+    path="ws/menu/<str:day>/",
+    authorize=_authorize,
+    versions=_versions,
+    cards=_cards,
+    regions=[REGION],
+    kinds=[CATEGORY, MENU_DISH],
 )
 
 
@@ -168,13 +195,27 @@ BOARD_REGION = "stock-rows"
 BOARD_GROUP = "stock-board"
 
 
-def render_stock_row(
-    item: MenuItem, rows: dict[date, Any], days: list[date], *, version: int, message: str = ""
-) -> str:
+@dataclass(frozen=True)
+class DishDays:
+    """A dish with its stock rows over the days of the horizon (by day; a day without a row is absent)."""
+
+    item: MenuItem
+    rows: dict[date, Any]
+
+
+def render_stock_row(dish: DishDays, days: list[date], *, message: str = "") -> str:
+    item, rows = dish.item, dish.rows
     cells = [(day, rows.get(day), selectors.left_of(item, rows.get(day))) for day in days]
     return render_to_string(
         "catalog/_stock_row.html",
-        {"item": item, "cells": cells, "version": version, "sort": _dish_sort(item), "message": message},
+        {
+            "item": item,
+            "cells": cells,
+            "card_id": STOCK_ROW.card_id(item.pk),
+            "version": _row_version(dish),
+            "sort": _dish_sort(item),
+            "message": message,
+        },
     )
 
 
@@ -194,45 +235,42 @@ def _board_rows(item_ids: list[int] | None, days: list[date]) -> tuple[list[Menu
 DAY_WEIGHT = 10**9
 
 
-def _row_version(item: MenuItem, rows: dict[date, Any]) -> int:
+def _row_version(dish: DishDays) -> int:
     """Grows with every change of the dish and of any of its days' stock, and with every new day."""
-    return timezone.localdate().toordinal() * DAY_WEIGHT + item.version + sum(row.version for row in rows.values())
+    days = sum(row.version for row in dish.rows.values())
+    return int(timezone.localdate().toordinal() * DAY_WEIGHT + dish.item.version + days)
 
 
-def _per_dish(prefix: str, region: str, render: Any) -> tuple[Any, Any]:
+STOCK_ROW = live.CardKind("dish", "stock-dish-", version_of=_row_version)
+STOCK_DATA = live.CardKind("dish", "dish-stock-", version_of=_row_version)
+
+
+def _per_dish(kind: live.CardKind, region: str, render: Callable[[DishDays, list[date]], str]) -> tuple[Any, Any]:
     """The versions and cards of a topic with one card per dish over the days of the horizon."""
 
     def versions(group: str) -> live.Versions:
         items, by_item = _board_rows(None, _days_ahead())
-        return {
-            f"{prefix}{item.pk}": (_row_version(item, by_item.get(item.pk, {})), live.key("dish", item.pk))
-            for item in items
-        }
+        return dict(kind.entry(item.pk, DishDays(item, by_item.get(item.pk, {}))) for item in items)
 
     def cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
         days = _days_ahead()
-        ids = live.ids_of(keys, "dish")
+        ids = kind.ids(keys)
         items, by_item = _board_rows(ids, days)
         found = {item.pk: item for item in items}
         out = []
         for pk in ids:
             item = found.get(pk)
             if item is None:
-                out.append(live.Card(id=f"{prefix}{pk}", version=live.GONE_FOR_GOOD, region=region, html=None))
+                out.append(kind.gone(pk, region=region))
                 continue
-            rows = by_item.get(pk, {})
-            version = _row_version(item, rows)
-            out.append(
-                live.Card(
-                    id=f"{prefix}{pk}", version=version, region=region, html=render(item, rows, days, version=version)
-                )
-            )
+            dish = DishDays(item, by_item.get(pk, {}))
+            out.append(kind.card(pk, dish, region=region, html=render(dish, days)))
         return out
 
     return versions, cards
 
 
-_board_versions, _board_cards = _per_dish("stock-dish-", BOARD_REGION, render_stock_row)
+_board_versions, _board_cards = _per_dish(STOCK_ROW, BOARD_REGION, render_stock_row)
 
 
 def stock_board_cards() -> list[live.Card]:
@@ -245,8 +283,7 @@ def stock_row_card(item_id: int, *, message: str = "") -> str:
     items, by_item = _board_rows([item_id], days)
     if not items:
         return ""
-    rows = by_item.get(item_id, {})
-    return render_stock_row(items[0], rows, days, version=_row_version(items[0], rows), message=message)
+    return render_stock_row(DishDays(items[0], by_item.get(item_id, {})), days, message=message)
 
 
 live.register_topic(
@@ -256,6 +293,7 @@ live.register_topic(
     versions=_board_versions,
     cards=_board_cards,
     regions=[BOARD_REGION],
+    kinds=[STOCK_ROW],
 )
 
 
@@ -265,25 +303,27 @@ STOCK_REGION = "dish-stock"
 STOCK_GROUP = "dish-stock"
 
 
-def render_stock_data(item: MenuItem, rows: dict[date, Any], days: list[date], *, version: int) -> str:
-    left = {f"{day:%Y-%m-%d}": selectors.left_of(item, rows.get(day)) for day in days}
+def render_stock_data(dish: DishDays, days: list[date]) -> str:
+    item = dish.item
+    left = {f"{day:%Y-%m-%d}": selectors.left_of(item, dish.rows.get(day)) for day in days}
     return render_to_string(
         "catalog/_stock_data.html",
         {
             "item": item,
             "left": json.dumps({day: n for day, n in left.items() if n is not None}, separators=(",", ":")),
-            "version": version,
+            "card_id": STOCK_DATA.card_id(item.pk),
+            "version": _row_version(dish),
             "sort": _dish_sort(item),
         },
     )
 
 
-_stock_versions, _stock_cards = _per_dish("dish-stock-", STOCK_REGION, render_stock_data)
+_stock_versions, _stock_cards = _per_dish(STOCK_DATA, STOCK_REGION, render_stock_data)
 
 
 def stock_data_cards(item_ids: list[int]) -> list[live.Card]:
     """The stock data of these dishes (a cart's), as a page embeds it before its socket connects."""
-    return live.render_cards(live.topic("dish-stock"), STOCK_GROUP, _dishes(item_ids))
+    return live.render_cards(live.topic("dish-stock"), STOCK_GROUP, _dishes(item_ids, STOCK_DATA))
 
 
 live.register_topic(
@@ -293,4 +333,5 @@ live.register_topic(
     versions=_stock_versions,
     cards=_stock_cards,
     regions=[STOCK_REGION],
+    kinds=[STOCK_DATA],
 )

@@ -7,10 +7,9 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from chefshop import live
-from chefshop.live.board import slot_head_cards, slot_head_version, slot_is_open, slot_sort
+from chefshop.live.board import Item, SlottedBoard, slot_sort
 from chefshop.roles import driver_of, is_owner
 from deliveries import selectors
 from deliveries.machine import DELIVERY_MACHINE, DRIVER_STATUSES, Effect
@@ -24,13 +23,6 @@ ROAD_REGION = "dispatch-road"
 FINISHED_REGION = "dispatch-finished"
 TRIPS_REGION = "driver-trips"
 ROSTER_REGION = "dispatch-roster"
-# Slot headings on this board, and where a later slot's cards are opened from.
-HEADINGS = {
-    "prefix": "dispatch-slot-",
-    "region": PENDING_REGION,
-    "url_name": "deliveries:dispatch_slot",
-    "noun": "delivery",
-}
 REGION_OF: dict[str, str] = {
     D.PENDING: PENDING_REGION,
     D.ASSIGNED: ROAD_REGION,
@@ -65,6 +57,9 @@ def render_dispatch_card(delivery: Delivery, *, message: str = "", error: bool =
         "deliveries/_dispatch_card.html",
         {
             "delivery": delivery,
+            "card_id": DISPATCH_DELIVERY.card_id(delivery.pk),
+            "version": DISPATCH_DELIVERY.version_of(delivery),
+            "parent": DISPATCH.heading.card_id(delivery.order.slot_id),
             "region": REGION_OF[delivery.status],
             "sort": _dispatch_sort(delivery),
             "step": next(iter(DELIVERY_MACHINE.buttons(delivery.status, board="dispatch")), None),
@@ -78,78 +73,51 @@ def render_dispatch_card(delivery: Delivery, *, message: str = "", error: bool =
     )
 
 
-def _roster_version() -> int:
+def _roster_version(_row: Any) -> int:
     """The drivers an owner can choose from are read fresh every time: their card's version is the time
     it was read (microseconds), so each digest round brings every open board the current list."""
     return time.time_ns() // 1000
 
 
-def roster_card(version: int) -> live.Card:
+def _delivery_version(delivery: Any) -> int:
+    """A delivery's cards (dispatch, the driver's trip) show the delivery's own row and the trip snapshot
+    it took of its order; every service that changes them raises its version."""
+    return int(delivery.version)
+
+
+# One card per delivery on the dispatch board, and the roster of drivers its assign forms choose from.
+DISPATCH_DELIVERY = live.CardKind("delivery", "delivery-", version_of=_delivery_version)
+ROSTER = live.CardKind("roster", "driver-", version_of=_roster_version, convert=str)
+
+
+def _render_roster(version: int) -> tuple[str, str | None]:
     html = render_to_string("deliveries/_roster.html", {"drivers": selectors.drivers_active(), "version": version})
-    return live.Card(id="driver-roster", version=version, region=ROSTER_REGION, html=html)
+    return ROSTER_REGION, html
 
 
-def _dispatch_versions(group: str) -> live.Versions:
-    """Each slot heading followed by its waiting deliveries (open slots only), then the others."""
-    now = timezone.now()
-    in_progress = slots_in_progress(now=now)
-    rows = [row for row in selectors.pending_slots(now=now) if row["count"]]
-    open_slots = [row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)]
-    waiting: dict[int, list] = {}
-    others: live.Versions = {}
-    for pk, version, slot_id, status in selectors.dispatch_versions(open_slot_ids=open_slots, now=now):
-        entry = (f"delivery-{pk}", (version, live.key("delivery", pk)))
-        if status == D.PENDING:
-            waiting.setdefault(slot_id, []).append(entry)
-        else:
-            others[entry[0]] = entry[1]
-    versions: live.Versions = {}
-    for row in rows:
-        is_open = slot_is_open(row, in_progress, now)
-        versions[f"dispatch-slot-{row['slot_id']}"] = (
-            slot_head_version(row, is_open),
-            live.key("slot", row["slot_id"]),
-        )
-        versions.update(waiting.get(row["slot_id"], []))
-    versions.update(others)
-    versions["driver-roster"] = (_roster_version(), live.key("roster", "drivers"))
-    return versions
+def _dispatch_item(delivery: Any) -> Item:
+    return Item(ident=delivery.pk, row=delivery, slot_id=delivery.slot_id, waiting=delivery.status == D.PENDING)
 
 
-def dispatch_cards(keys: list[live.CardKey], *, on_request: bool = False) -> list[live.Card]:
-    delivery_ids = live.ids_of(keys, "delivery")
-    slot_ids = set(live.ids_of(keys, "slot"))
-    deliveries = selectors.deliveries_for_cards(delivery_ids=delivery_ids) if delivery_ids else []
-    slot_ids |= {delivery.order.slot_id for delivery in deliveries}
-    now = timezone.now()
-    in_progress = slots_in_progress(now=now)
-    rows = selectors.pending_slots(now=now, slot_ids=slot_ids)
-    cards = slot_head_cards(rows, **HEADINGS, in_progress=in_progress, now=now)
-    if live.ids_of(keys, "roster", str):
-        cards.append(roster_card(_roster_version()))
-    open_slots = {row["slot_id"] for row in rows if slot_is_open(row, in_progress, now)}
-    for delivery in sorted(deliveries, key=lambda d: (d.slot_start, d.pk)):
-        waiting_later = delivery.status == D.PENDING and delivery.order.slot_id not in open_slots
-        cards.append(
-            live.Card(
-                id=f"delivery-{delivery.pk}",
-                version=delivery.version,
-                region=REGION_OF[delivery.status],
-                html=render_dispatch_card(delivery),
-                on_request=on_request or waiting_later,
-            )
-        )
-    return cards
-
-
-def dispatch_slot_cards(*, slot_id: int) -> list[live.Card]:
-    """The deliveries of a later slot waiting for a driver, opened on request from its heading."""
-    ids = selectors.pending_delivery_ids(slot_id=slot_id)
-    return dispatch_cards([live.key("delivery", pk) for pk in ids] + [live.key("slot", slot_id)], on_request=True)
-
-
-def dispatch_board_cards() -> list[live.Card]:
-    return live.snapshot(live.topic("dispatch"), dispatch_group())[1]
+DISPATCH = SlottedBoard(
+    name=dispatch_group(),
+    kind=DISPATCH_DELIVERY,
+    heading_prefix="dispatch-slot-",
+    region=PENDING_REGION,
+    url_name="deliveries:dispatch_slot",
+    noun="delivery",
+    slot_rows=selectors.pending_slots,
+    shown=lambda open_slots, now: [
+        _dispatch_item(row) for row in selectors.dispatch_versions(open_slot_ids=open_slots, now=now)
+    ],
+    load=lambda ids: [_dispatch_item(delivery) for delivery in selectors.deliveries_for_cards(delivery_ids=ids)],
+    in_slot=lambda slot_id: selectors.pending_delivery_ids(slot_id=slot_id),
+    render=lambda item: (REGION_OF[item.row.status], render_dispatch_card(item.row)),
+    in_progress=slots_in_progress,
+    extra=ROSTER,
+    extra_ident="roster",
+    extra_render=_render_roster,
+)
 
 
 # --- the driver's phone -------------------------------------------------------------------------
@@ -165,6 +133,8 @@ def render_trip(delivery: Delivery, *, message: str = "", error: bool = False) -
         "deliveries/_trip.html",
         {
             "delivery": delivery,
+            "card_id": TRIP.card_id(delivery.pk),
+            "version": TRIP.version_of(delivery),
             "sort": _trip_sort(delivery),
             "steps": [(step, step.has(Effect.NEEDS_REASON)) for step in driver_steps],
             "message": message,
@@ -177,31 +147,26 @@ def _driver_id(group: str) -> int:
     return int(group.split(".", 1)[1])
 
 
+# Each of a driver's open deliveries, on their phone.
+TRIP = live.CardKind("delivery", "trip-", version_of=_delivery_version)
+
+
 def _driver_versions(group: str) -> live.Versions:
-    return {
-        f"trip-{pk}": (version, live.key("delivery", pk))
-        for pk, version in selectors.driver_delivery_versions(driver_id=_driver_id(group))
-    }
+    return dict(TRIP.entry(row.pk, row) for row in selectors.driver_delivery_versions(driver_id=_driver_id(group)))
 
 
 def _driver_cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
     driver_id = _driver_id(group)
-    deliveries = selectors.deliveries_for_cards(delivery_ids=live.ids_of(keys, "delivery"))
+    deliveries = selectors.deliveries_for_cards(delivery_ids=TRIP.ids(keys))
     cards = []
     for delivery in deliveries:
         mine = delivery.driver_id == driver_id and delivery.status in DRIVER_STATUSES
-        cards.append(
-            live.Card(
-                id=f"trip-{delivery.pk}",
-                version=delivery.version,
-                region=TRIPS_REGION,
-                html=render_trip(delivery) if mine else None,
-            )
-        )
+        html = render_trip(delivery) if mine else None
+        cards.append(TRIP.card(delivery.pk, delivery, region=TRIPS_REGION, html=html))
     return cards
 
 
-def driver_trip_cards(driver) -> list[live.Card]:
+def driver_trip_cards(driver: Driver) -> list[live.Card]:
     return live.snapshot(live.topic("driver"), driver_group(driver.pk))[1]
 
 
@@ -215,9 +180,9 @@ def recheck_driver_sockets(sender: Any, instance: Driver, created: bool = False,
 
 @receiver(delivery_changed, dispatch_uid="deliveries.live.push_delivery")
 def push_delivery(sender, delivery_id: int, driver_ids: set[int], **kwargs) -> None:
-    live.notify(dispatch_group(), live.key("delivery", delivery_id))
+    live.notify(dispatch_group(), DISPATCH_DELIVERY.key(delivery_id))
     for driver_id in driver_ids:
-        live.notify(driver_group(driver_id), live.key("delivery", delivery_id))
+        live.notify(driver_group(driver_id), TRIP.key(delivery_id))
 
 
 def _authorize_driver(viewer, kwargs) -> str | None:
@@ -225,12 +190,9 @@ def _authorize_driver(viewer, kwargs) -> str | None:
     return driver_group(driver.pk) if driver is not None else None
 
 
-live.register_topic(
-    "dispatch",
+DISPATCH.register(
     path="ws/owner/dispatch/",
     authorize=lambda viewer, kwargs: dispatch_group() if is_owner(viewer.user) else None,
-    versions=_dispatch_versions,
-    cards=lambda group, keys: dispatch_cards(keys),
     regions=[PENDING_REGION, ROAD_REGION, FINISHED_REGION, ROSTER_REGION],
 )
 live.register_topic(
@@ -240,4 +202,5 @@ live.register_topic(
     versions=_driver_versions,
     cards=_driver_cards,
     regions=[TRIPS_REGION],
+    kinds=[TRIP],
 )

@@ -39,32 +39,40 @@ def pending_slots(*, now: datetime | None = None, slot_ids: Collection[int] | No
     )
 
 
-def dispatch_versions(
-    *, open_slot_ids: Collection[int], now: datetime | None = None
-) -> list[tuple[int, int, int, str]]:
-    """(pk, version, slot_id, status) of every delivery card the board shows in full, in board order: waiting
-    in an open slot, on the road, finished today (the latest few). Two queries."""
+def dispatch_versions(*, open_slot_ids: Collection[int], now: datetime | None = None) -> list[Any]:
+    """Rows (``pk``, ``version``, ``slot_id``, ``status``) of every delivery card the board shows in full,
+    in board order: waiting in an open slot, on the road, finished today (the latest few). Two queries."""
+    fields = ("pk", "version", "slot_id", "status")
+    with_slot = Delivery.objects.annotate(slot_id=F("order__slot_id"))
     active = list(
-        Delivery.objects.filter(
+        with_slot.filter(
             Q(status=D.PENDING, order__slot_id__in=open_slot_ids) | Q(status__in=[D.ASSIGNED, D.OUT_FOR_DELIVERY])
         )
         .order_by("driver__name", "slot_start", "pk")
-        .values_list("pk", "version", "order__slot_id", "status")
+        .values_list(*fields, named=True)
     )
     finished = list(
-        Delivery.objects.filter(status__in=[D.DELIVERED, D.FAILED], updated_at__gte=start_of_today(now))
+        with_slot.filter(status__in=[D.DELIVERED, D.FAILED], updated_at__gte=start_of_today(now))
         .order_by("-updated_at")
-        .values_list("pk", "version", "order__slot_id", "status")[:FINISHED_SHOWN]
+        .values_list(*fields, named=True)[:FINISHED_SHOWN]
     )
     return active + finished
 
 
 def deliveries_for_cards(*, delivery_ids: Collection[int]) -> list[Delivery]:
-    return list(Delivery.objects.filter(pk__in=delivery_ids).select_related("order", "order__slot", "driver"))
+    """Deliveries with their order, slot (``slot_id`` too) and driver, for rendering their cards."""
+    return list(
+        Delivery.objects.filter(pk__in=delivery_ids)
+        .annotate(slot_id=F("order__slot_id"))
+        .select_related("order", "order__slot", "driver")
+        .order_by("slot_start", "pk")
+    )
 
 
-def driver_delivery_versions(*, driver_id: int) -> list[tuple[int, int]]:
-    return list(Delivery.objects.filter(driver_id=driver_id, status__in=DRIVER_STATUSES).values_list("pk", "version"))
+def driver_delivery_versions(*, driver_id: int) -> list[Any]:
+    """Rows (``pk``, ``version``) of the driver's open deliveries."""
+    rows = Delivery.objects.filter(driver_id=driver_id, status__in=DRIVER_STATUSES)
+    return list(rows.values_list("pk", "version", named=True))
 
 
 def driver_deliveries(*, driver: Driver) -> list[Delivery]:

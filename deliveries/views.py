@@ -53,13 +53,13 @@ def _take_step(request, delivery, action: str, step, by: Actor) -> tuple[int, st
 
 @owner_required
 def dispatch_board(request):
-    return render(request, "deliveries/dispatch.html", {"cards": live.dispatch_board_cards(), "board": "dispatch"})
+    return render(request, "deliveries/dispatch.html", {"cards": live.DISPATCH.board_cards(), "board": "dispatch"})
 
 
 @owner_required
 def dispatch_slot(request, slot_id: int):
     """A later slot's deliveries waiting for a driver, opened from its heading."""
-    return HttpResponse(live_layer.frame(live.dispatch_slot_cards(slot_id=slot_id)), content_type="application/json")
+    return HttpResponse(live_layer.frame(live.DISPATCH.slot_cards(slot_id)), content_type="application/json")
 
 
 @owner_required

@@ -265,13 +265,13 @@ KITCHEN_STEPS = {step.name for step in ORDER_MACHINE.buttons_on("kitchen")}
 
 @owner_required
 def kitchen_board(request):
-    return render(request, "orders/kitchen.html", {"cards": live.kitchen_board_cards(), "board": "kitchen"})
+    return render(request, "orders/kitchen.html", {"cards": live.KITCHEN.board_cards(), "board": "kitchen"})
 
 
 @owner_required
 def kitchen_slot(request, slot_id: int):
     """A later slot's order cards, opened from its heading (the same frame a push would carry)."""
-    cards = live.kitchen_slot_cards(slot_id=slot_id)
+    cards = live.KITCHEN.slot_cards(slot_id)
     return HttpResponse(live_layer.frame(cards), content_type="application/json")
 
 

@@ -1,6 +1,8 @@
 """What the slots app pushes: one card per slot, to every open slot picker and to the owner's slots board."""
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from django.dispatch import receiver
 from django.template.loader import render_to_string
@@ -24,11 +26,16 @@ def board_group() -> str:
     return "slots-board"
 
 
-def slot_version(slot: DeliverySlot, now=None) -> int:
+def slot_version(slot: Any) -> int:
     """The row's version, doubled, plus one once its cutoff has passed: the card says "closed" from
     then on even before the closing job has run, and the version tells every page so."""
-    past_cutoff = slot.order_cutoff <= (now or timezone.now())
-    return slot.version * 2 + int(past_cutoff)
+    past_cutoff = slot.order_cutoff <= timezone.now()
+    return int(slot.version) * 2 + int(past_cutoff)
+
+
+def _day_version(_day: Any) -> int:
+    """A day heading shows only the day: its version never changes; it leaves with the day's last slot."""
+    return DAY_VERSION
 
 
 def sort_key(slot: DeliverySlot) -> str:
@@ -36,70 +43,79 @@ def sort_key(slot: DeliverySlot) -> str:
 
 
 # The picker groups its slots by day: a heading card per delivery day, sorted before that day's slots.
-# It shows only the day, so its version never changes; it leaves with the day's last slot.
-DAY_PREFIX = "slot-day-"
 DAY_VERSION = 1
+DAY = live.CardKind("day", "slot-day-", version_of=_day_version, convert=date.fromisoformat)
+PICKER_SLOT = live.CardKind("slot", "slot-", version_of=slot_version)
+BOARD_SLOT = live.CardKind("slot", "board-slot-", version_of=slot_version)
 
 
-def day_card(day) -> live.Card:
-    cached = live.card_cache.get(DAY_PREFIX, f"{DAY_PREFIX}{day:%Y-%m-%d}", DAY_VERSION)  # the same on every picker
+def day_card(day: date) -> live.Card:
+    ident = f"{day:%Y-%m-%d}"
+    cached = live.card_cache.get(DAY.prefix, DAY.card_id(ident), DAY_VERSION)  # the same on every picker
     if cached is not None:
         return cached
     html = render_to_string(
-        "slots/_slot_day.html", {"day": day, "card_id": f"{DAY_PREFIX}{day:%Y-%m-%d}", "sort": f"{day:%Y%m%d}"}
+        "slots/_slot_day.html", {"day": day, "card_id": DAY.card_id(ident), "sort": f"{day:%Y%m%d}"}
     )
-    return live.Card(id=f"{DAY_PREFIX}{day:%Y-%m-%d}", version=DAY_VERSION, region=PICKER_REGION, html=html)
+    return DAY.card(ident, day, region=PICKER_REGION, html=html)
 
 
-def _context(slot: DeliverySlot) -> dict:
-    now = timezone.now()
-    return {"slot": slot, "state": slot.state_at(now), "version": slot_version(slot, now), "sort": sort_key(slot)}
+def _context(slot: DeliverySlot, kind: live.CardKind) -> dict[str, Any]:
+    return {
+        "slot": slot,
+        "card_id": kind.card_id(slot.pk),
+        "state": slot.state_at(timezone.now()),
+        "version": kind.version_of(slot),
+        "sort": sort_key(slot),
+    }
 
 
 def render_slot_option(slot: DeliverySlot) -> str:
-    return render_to_string("slots/_slot_option.html", _context(slot))
+    return render_to_string("slots/_slot_option.html", _context(slot, PICKER_SLOT))
 
 
 def render_board_row(slot: DeliverySlot, *, message: str = "") -> str:
-    return render_to_string("slots/_board_row.html", {**_context(slot), "message": message})
+    return render_to_string("slots/_board_row.html", {**_context(slot, BOARD_SLOT), "message": message})
 
 
-def _card_maker(prefix: str, region: str, render, *, by_day: bool = False):
+def _card_maker(
+    kind: live.CardKind, region: str, render: Callable[[DeliverySlot], str], *, by_day: bool = False
+) -> Any:
     def versions(group: str) -> live.Versions:
-        now = timezone.now()
-        slots = list(selectors.slots_upcoming(now=now).only("pk", "version", "order_cutoff", "start"))
+        slots = list(selectors.slots_upcoming(now=timezone.now()).only("pk", "version", "order_cutoff", "start"))
         found: live.Versions = {}
         for slot in slots:
             day = timezone.localdate(slot.start)
             if by_day:
-                found.setdefault(f"{DAY_PREFIX}{day:%Y-%m-%d}", (DAY_VERSION, live.key("day", f"{day:%Y-%m-%d}")))
-            found[f"{prefix}{slot.pk}"] = (slot.version * 2 + int(slot.order_cutoff <= now), live.key("slot", slot.pk))
+                found.setdefault(*DAY.entry(f"{day:%Y-%m-%d}", day))
+            found.update([kind.entry(slot.pk, slot)])
         return found
 
     def cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
-        days = set(live.ids_of(keys, "day", date.fromisoformat))
-        ids = live.ids_of(keys, "slot")
+        days = set(DAY.ids(keys))
+        ids = kind.ids(keys)
         shown = {slot.pk: slot for slot in selectors.slots_upcoming().filter(pk__in=ids)}
         if by_day:  # a slot of a new day brings its day's heading
             days |= {timezone.localdate(slot.start) for slot in shown.values()}
         out = [day_card(day) for day in sorted(days)]
         for slot_id in ids:
             slot = shown.get(slot_id)
-            if slot is None:  # no longer upcoming (or deleted): off the list
+            if slot is None:  # no longer upcoming (or deleted): off the list, as a closed slot's version
                 row_version = selectors.slot_version(slot_id=slot_id)
-                version = row_version * 2 + 1 if row_version else live.GONE_FOR_GOOD
-                out.append(live.Card(id=f"{prefix}{slot_id}", version=version, region=region, html=None))
-            else:
                 out.append(
-                    live.Card(id=f"{prefix}{slot_id}", version=slot_version(slot), region=region, html=render(slot))
+                    kind.gone(
+                        slot_id, region=region, version=row_version * 2 + 1 if row_version else live.GONE_FOR_GOOD
+                    )
                 )
+            else:
+                out.append(kind.card(slot.pk, slot, region=region, html=render(slot)))
         return out
 
     return versions, cards
 
 
-_picker_versions, _picker_cards = _card_maker("slot-", PICKER_REGION, render_slot_option, by_day=True)
-_board_versions, _board_cards = _card_maker("board-slot-", BOARD_REGION, render_board_row)
+_picker_versions, _picker_cards = _card_maker(PICKER_SLOT, PICKER_REGION, render_slot_option, by_day=True)
+_board_versions, _board_cards = _card_maker(BOARD_SLOT, BOARD_REGION, render_board_row)
 
 
 def picker_cards() -> list[live.Card]:
@@ -113,8 +129,8 @@ def board_cards() -> list[live.Card]:
 
 @receiver(slot_changed, dispatch_uid="slots.live.push_slot")
 def push_slot(sender, slot_id: int, **kwargs) -> None:
-    live.notify(picker_group(), live.key("slot", slot_id))
-    live.notify(board_group(), live.key("slot", slot_id))
+    live.notify(picker_group(), PICKER_SLOT.key(slot_id))
+    live.notify(board_group(), BOARD_SLOT.key(slot_id))
 
 
 live.register_topic(
@@ -124,6 +140,7 @@ live.register_topic(
     versions=_picker_versions,
     cards=_picker_cards,
     regions=[PICKER_REGION],
+    kinds=[DAY, PICKER_SLOT],
 )
 live.register_topic(
     "slots-board",
@@ -132,4 +149,5 @@ live.register_topic(
     versions=_board_versions,
     cards=_board_cards,
     regions=[BOARD_REGION],
+    kinds=[BOARD_SLOT],
 )

@@ -2,14 +2,17 @@
 carries cards to a page."""
 
 import json
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chefshop.live.topics import Topic
+
+logger = logging.getLogger(__name__)
 
 # The version of a removal whose row was deleted: newer than anything a page can show.
 GONE_FOR_GOOD = 2**53 - 1
@@ -35,6 +38,50 @@ class CardKey:
     def loads(cls, raw: str) -> "CardKey":
         kind, _, ident = str(raw).partition(":")
         return cls(kind, ident)
+
+
+@dataclass(frozen=True)
+class CardKind:
+    """One kind of card, declared once in its app's ``live.py``: the kind its keys carry, the prefix of its
+    card ids on the page, how a key's id reads back (``convert``), and its one version rule.
+
+    ``version_of(row)`` is the card's version for the row it shows (whatever the app renders the card
+    from: an order, a dish with its day's stock, a slot heading's summary). Every topic that shows the
+    kind, in its versions and in its cards, asks this one function, and a property test per kind
+    (tests/live/test_versions.py) changes each shown column through the services and checks it grows.
+    """
+
+    name: str
+    prefix: str
+    version_of: Callable[[Any], int]
+    convert: Callable[[str], Any] = int
+
+    def __post_init__(self) -> None:
+        if not self.name or ":" in self.name or not self.prefix:
+            raise ValueError(f"Card kind {self.name!r}: a name without ':' and a card-id prefix.")
+
+    def key(self, ident: Any) -> "CardKey":
+        return CardKey(self.name, str(ident))
+
+    def card_id(self, ident: Any) -> str:
+        return f"{self.prefix}{ident}"
+
+    def ids(self, keys: Iterable["CardKey"]) -> list[Any]:
+        """The ids of this kind's keys among ``keys``, converted, in key order."""
+        return ids_of(keys, self.name, self.convert)
+
+    def entry(self, ident: Any, row: Any) -> tuple[str, tuple[int, "CardKey"]]:
+        """One line of a topic's versions: the card id, and the row's version with its key."""
+        return self.card_id(ident), (self.version_of(row), self.key(ident))
+
+    def card(self, ident: Any, row: Any, *, region: str, html: str | None, on_request: bool = False) -> "Card":
+        return Card(
+            id=self.card_id(ident), version=self.version_of(row), region=region, html=html, on_request=on_request
+        )
+
+    def gone(self, ident: Any, *, region: str, version: int = GONE_FOR_GOOD) -> "Card":
+        """The removal of a card whose row is no longer shown (deleted: newer than anything shown)."""
+        return Card(id=self.card_id(ident), version=version, region=region, html=None)
 
 
 def key(kind: str, ident: Any) -> CardKey:
@@ -115,7 +162,9 @@ card_cache = CardCache()
 
 def render_cards(topic: "Topic", group: str, keys: Iterable[CardKey]) -> list[Card]:
     """The topic's cards for these keys as they are now (removals included), remembered for later."""
-    keys = sorted(set(keys))
+    keys, strays = topic.declared(sorted(set(keys)))
+    if strays:
+        logger.error("The %s topic shows no cards of these keys: %s", topic.name, [k.dumps() for k in strays])
     if not keys:
         return []
     cards = topic.cards(group, keys)

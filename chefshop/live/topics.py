@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chefshop.live.cards import Card, CardKey, Versions
+from chefshop.live.cards import Card, CardKey, CardKind, Versions
 
 GROUP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,99}$")
 # Topic callables receive a "viewer" with ``user`` and ``session`` (like a request) and the URL's
@@ -29,6 +29,12 @@ class Topic:
     versions: Callable[[str], Versions]
     cards: Callable[[str, list[CardKey]], list[Card]]
     regions: tuple[str, ...]
+    kinds: dict[str, CardKind]
+
+    def declared(self, keys: Iterable[CardKey]) -> tuple[list[CardKey], list[CardKey]]:
+        """``keys`` split into those of the kinds this topic shows and the others (a receiver's typo)."""
+        keys = list(keys)
+        return [k for k in keys if k.kind in self.kinds], [k for k in keys if k.kind not in self.kinds]
 
 
 _topics: dict[str, Topic] = {}
@@ -42,6 +48,7 @@ def register_topic(
     versions: Callable[[str], Versions],
     cards: Callable[[str, list[CardKey]], list[Card]],
     regions: Iterable[str],
+    kinds: Iterable[CardKind],
 ) -> Topic:
     if not (path.startswith("ws/") and path.endswith("/")):
         raise ValueError(f"Topic {name!r}: a socket path starts with ws/ and ends with /, not {path!r}.")
@@ -51,7 +58,19 @@ def register_topic(
     taken = {other.path: other.name for other in _topics.values() if other.name != name}
     if path in taken:
         raise ValueError(f"Topic {name!r}: {path!r} is already the socket of {taken[path]!r}.")
-    topic = Topic(name=name, path=path, authorize=authorize, versions=versions, cards=cards, regions=tuple(regions))
+    by_name: dict[str, CardKind] = {}
+    for kind in kinds:
+        if by_name.setdefault(kind.name, kind) is not kind:
+            raise ValueError(f"Topic {name!r}: two card kinds are called {kind.name!r}.")
+    topic = Topic(
+        name=name,
+        path=path,
+        authorize=authorize,
+        versions=versions,
+        cards=cards,
+        regions=tuple(regions),
+        kinds=by_name,
+    )
     _topics[name] = topic
     return topic
 
