@@ -16,6 +16,7 @@ from deliveries.machine import DELIVERY_MACHINE, DRIVER_STATUSES, Effect
 from deliveries.models import Delivery, Driver
 from deliveries.signals import delivery_changed
 from slots.selectors import slots_in_progress
+from slots.signals import slot_changed
 
 D = Delivery.Status
 PENDING_REGION = "dispatch-pending"
@@ -85,8 +86,14 @@ def _delivery_version(delivery: Any) -> int:
     return int(delivery.version)
 
 
+def _dispatch_version(delivery: Any) -> int:
+    """A dispatch card also shows its slot's window: the delivery's version plus its slot's (a delivery
+    never changes slot, so the sum only grows)."""
+    return int(delivery.version + delivery.slot_version)
+
+
 # One card per delivery on the dispatch board, and the roster of drivers its assign forms choose from.
-DISPATCH_DELIVERY = live.CardKind("delivery", "delivery-", version_of=_delivery_version)
+DISPATCH_DELIVERY = live.CardKind("delivery", "delivery-", version_of=_dispatch_version)
 ROSTER = live.CardKind("roster", "driver-", version_of=_roster_version, convert=str)
 
 
@@ -183,6 +190,13 @@ def push_delivery(sender, delivery_id: int, driver_ids: set[int], **kwargs) -> N
     live.notify(dispatch_group(), DISPATCH_DELIVERY.key(delivery_id))
     for driver_id in driver_ids:
         live.notify(driver_group(driver_id), TRIP.key(delivery_id))
+
+
+@receiver(slot_changed, dispatch_uid="deliveries.live.push_slot_to_dispatch")
+def push_slot_to_dispatch(sender: Any, slot_id: int, moved: bool = False, **kwargs: Any) -> None:
+    """The slot's heading; and when its times moved, its deliveries' cards (they show them)."""
+    deliveries = [DISPATCH_DELIVERY.key(pk) for pk in selectors.slot_delivery_ids(slot_id=slot_id)] if moved else []
+    live.notify(dispatch_group(), DISPATCH.heading.key(slot_id), *deliveries)
 
 
 def _authorize_driver(viewer, kwargs) -> str | None:

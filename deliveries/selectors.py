@@ -40,10 +40,11 @@ def pending_slots(*, now: datetime | None = None, slot_ids: Collection[int] | No
 
 
 def dispatch_versions(*, open_slot_ids: Collection[int], now: datetime | None = None) -> list[Any]:
-    """Rows (``pk``, ``version``, ``slot_id``, ``status``) of every delivery card the board shows in full,
-    in board order: waiting in an open slot, on the road, finished today (the latest few). Two queries."""
-    fields = ("pk", "version", "slot_id", "status")
-    with_slot = Delivery.objects.annotate(slot_id=F("order__slot_id"))
+    """Rows (``pk``, ``version``, ``slot_id``, ``slot_version``, ``status``) of every delivery card the board
+    shows in full, in board order: waiting in an open slot, on the road, finished today (the latest few). Two
+    queries."""
+    fields = ("pk", "version", "slot_id", "slot_version", "status")
+    with_slot = Delivery.objects.annotate(slot_id=F("order__slot_id"), slot_version=F("order__slot__version"))
     active = list(
         with_slot.filter(
             Q(status=D.PENDING, order__slot_id__in=open_slot_ids) | Q(status__in=[D.ASSIGNED, D.OUT_FOR_DELIVERY])
@@ -60,10 +61,11 @@ def dispatch_versions(*, open_slot_ids: Collection[int], now: datetime | None = 
 
 
 def deliveries_for_cards(*, delivery_ids: Collection[int]) -> list[Delivery]:
-    """Deliveries with their order, slot (``slot_id`` too) and driver, for rendering their cards."""
+    """Deliveries with their order, slot (``slot_id`` and ``slot_version`` too) and driver, for rendering their
+    cards."""
     return list(
         Delivery.objects.filter(pk__in=delivery_ids)
-        .annotate(slot_id=F("order__slot_id"))
+        .annotate(slot_id=F("order__slot_id"), slot_version=F("order__slot__version"))
         .select_related("order", "order__slot", "driver")
         .order_by("slot_start", "pk")
     )
@@ -88,6 +90,11 @@ def delivery_for_driver(*, delivery_id: int, driver: Driver) -> Delivery | None:
 
 def delivery_get(*, delivery_id: int) -> Delivery | None:
     return Delivery.objects.select_related("order", "driver").filter(pk=delivery_id).first()
+
+
+def slot_delivery_ids(*, slot_id: int) -> list[int]:
+    """Every delivery of a slot's orders, whatever its state."""
+    return list(Delivery.objects.filter(order__slot_id=slot_id).values_list("pk", flat=True))
 
 
 def pending_delivery_ids(*, slot_id: int) -> list[int]:

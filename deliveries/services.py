@@ -3,9 +3,11 @@
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chefshop.errors import IllegalTransition
+from chefshop.live.board import start_of_today
 from chefshop.statemachine import START, Actor, Step
 from deliveries.machine import DELIVERY_MACHINE, Effect
 from deliveries.models import Delivery, DeliveryEvent, Driver
@@ -113,3 +115,19 @@ def delivery_assign(*, delivery: Delivery, driver: Driver, version: int, actor: 
         Delivery.Status(delivery.status), "assign"
     )
     return delivery_step(delivery=delivery, step=step, version=version, by=Actor.OWNER, actor=actor, driver=driver)
+
+
+@transaction.atomic
+def driver_details_changed(*, driver_id: int) -> list[int]:
+    """A driver's details changed (their name, in admin): the cards that show them, those of the driver's
+    deliveries on the boards today, get a new version, and every open board is told. Rows are locked in
+    id order, as every other writer of deliveries does."""
+    shown = Q(status__in=[Delivery.Status.ASSIGNED, Delivery.Status.OUT_FOR_DELIVERY]) | Q(
+        updated_at__gte=start_of_today()
+    )
+    rows = Delivery.objects.filter(shown, driver_id=driver_id).order_by("pk").select_for_update()
+    ids = list(rows.values_list("pk", flat=True))
+    Delivery.objects.filter(pk__in=ids).update(version=F("version") + 1)
+    for delivery_id in ids:
+        delivery_changed.send(sender=Delivery, delivery_id=delivery_id, driver_ids={driver_id}, assigned_to=None)
+    return ids

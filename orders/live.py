@@ -16,6 +16,7 @@ from orders.models import Order
 from orders.shopper import shopper_token
 from orders.signals import order_payment_changed, order_status_changed
 from slots.selectors import slots_in_progress
+from slots.signals import slot_changed
 
 ORDER_REGION = "order-live"
 KITCHEN_REGION = "kitchen-cards"
@@ -79,8 +80,15 @@ def _order_cards(group: str, keys: list[live.CardKey]) -> list[live.Card]:
 
 # --- the kitchen board --------------------------------------------------------------------------
 
+
+def _kitchen_version(order: Any) -> int:
+    """A kitchen card shows the order and sits under its slot by the slot's time: the order's version plus
+    its slot's (an order never changes slot, so the sum only grows)."""
+    return int(order.version + order.slot_version)
+
+
 # One card per order to cook, keyed by its public id, under a heading per slot.
-KITCHEN_ORDER = live.CardKind("order", "kitchen-order-", version_of=_order_version, convert=uuid.UUID)
+KITCHEN_ORDER = live.CardKind("order", "kitchen-order-", version_of=_kitchen_version, convert=uuid.UUID)
 
 
 def kitchen_group() -> str:
@@ -144,6 +152,13 @@ def push_order_payment(sender, order_id: int, public_id, status: str, **kwargs) 
     live.notify(order_group(public_id), ORDER_PAGE.key(public_id))
     if status in KITCHEN_STATUSES:
         live.notify(kitchen_group(), KITCHEN_ORDER.key(public_id))
+
+
+@receiver(slot_changed, dispatch_uid="orders.live.push_slot_to_kitchen")
+def push_slot_to_kitchen(sender: Any, slot_id: int, moved: bool = False, **kwargs: Any) -> None:
+    """The slot's heading; and when its times moved, its orders' cards (they sort and show by them)."""
+    orders = [KITCHEN_ORDER.key(public_id) for public_id in KITCHEN.in_slot(slot_id)] if moved else []
+    live.notify(kitchen_group(), KITCHEN.heading.key(slot_id), *orders)
 
 
 live.register_topic(

@@ -79,20 +79,22 @@ def kitchen_slots(*, now: datetime | None = None, slot_ids: Collection[int] | No
 
 
 def kitchen_order_versions(*, slot_ids: Collection[int]) -> list[Any]:
-    """Rows (``pk``, ``public_id``, ``version``, ``slot_id``) of the kitchen's orders in these slots, in board
-    order. One query."""
+    """Rows (``pk``, ``public_id``, ``version``, ``slot_id``, ``slot_version``) of the kitchen's orders in these
+    slots, in board order. One query."""
     return list(
         Order.objects.filter(status__in=KITCHEN_STATUSES, slot_id__in=slot_ids)
+        .annotate(slot_version=F("slot__version"))
         .order_by("slot__start", "confirmed_at", "pk")
-        .values_list("pk", "public_id", "version", "slot_id", named=True)
+        .values_list("pk", "public_id", "version", "slot_id", "slot_version", named=True)
     )
 
 
 def orders_for_cards(
     *, order_ids: Collection[int] | None = None, public_ids: Collection[uuid.UUID] | None = None
 ) -> list[Order]:
-    """Orders (by pk or by public id) with their slot and items, for rendering their cards (two queries)."""
-    orders = Order.objects.select_related("slot").prefetch_related("items")
+    """Orders (by pk or by public id) with their slot (``slot_version`` too) and items, for rendering their
+    cards (two queries)."""
+    orders = Order.objects.select_related("slot").prefetch_related("items").annotate(slot_version=F("slot__version"))
     if order_ids is not None:
         orders = orders.filter(pk__in=order_ids)
     if public_ids is not None:

@@ -13,8 +13,9 @@ from slots.models import DeliverySlot, SlotRule
 from slots.signals import slot_changed, slot_close_due
 
 
-def _changed(slot_id: int) -> None:
-    slot_changed.send(sender=DeliverySlot, slot_id=slot_id)
+def _changed(slot_id: int, *, moved: bool = False) -> None:
+    """Tell the live pages; ``moved`` when its times changed (the boards' cards show them)."""
+    slot_changed.send(sender=DeliverySlot, slot_id=slot_id, moved=moved)
 
 
 @transaction.atomic
@@ -194,7 +195,7 @@ def slot_set_times(*, slot_id: int, **times: datetime) -> None:
     DeliverySlot.objects.filter(pk=slot_id).update(owner_edited=True, version=F("version") + 1, **times)
     if "order_cutoff" in times:
         slot_schedule_closing(slot_id=slot_id, cutoff=times["order_cutoff"])
-    _changed(slot_id)
+    _changed(slot_id, moved=bool({"start", "end"} & set(times)))
 
 
 @transaction.atomic
