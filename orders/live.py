@@ -48,6 +48,8 @@ def render_order_status(order: Order, *, message: str = "", error: bool = False)
         "orders/_order_status.html",
         {
             "order": order,
+            "card_id": ORDER_PAGE.card_id(order.public_id),
+            "version": ORDER_PAGE.version_of(order),
             "steps": ORDER_MACHINE.buttons(order.status, board="order"),
             "undo_open": order.undo_open(),
             "message": message,

@@ -131,8 +131,24 @@ def test_every_key_a_board_or_page_declares_round_trips(slot, staff):
             continue  # staff are not drivers
         group = topic.authorize(viewer, params.get(topic.name, {}))
         assert group is not None, topic.name
-        for _card_id, (_version, card_key) in topic.versions(group).items():
+        for card_id, (_version, card_key) in topic.versions(group).items():
             assert isinstance(card_key, live.CardKey)
             assert live.CardKey.loads(card_key.dumps()) == card_key
+            kind = topic.kinds.get(card_key.kind)
+            assert kind is not None, f"{topic.name} lists {card_id} with a key of an undeclared kind {card_key}"
+            assert kind.key(kind.convert(card_key.id)) == card_key, f"{card_key} does not read back"
+            assert kind.card_id(card_key.id) == card_id, f"{card_key} makes {kind.card_id(card_key.id)}"
             checked += 1
-    assert checked >= 5
+    assert checked >= 8
+
+
+@pytest.mark.django_db
+def test_a_key_of_a_kind_the_topic_does_not_show_is_logged_and_dropped(slot, caplog):
+    from chefshop import live
+    from tests.conftest import place_order
+
+    order = place_order(slot)
+    typo = live.key("ordr", order.public_id)
+    with caplog.at_level("ERROR", logger="chefshop.live.cards"):
+        cards = live.render_cards(live.topic("order"), f"order.{order.public_id}", [typo])
+    assert cards == [] and "ordr:" in caplog.text
