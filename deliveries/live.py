@@ -4,7 +4,7 @@ a heading per slot), and each driver's trips to that driver's phone."""
 import time
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
@@ -177,12 +177,22 @@ def driver_trip_cards(driver: Driver) -> list[live.Card]:
     return live.snapshot(live.topic("driver"), driver_group(driver.pk))[1]
 
 
+@receiver(pre_save, sender=Driver, dispatch_uid="deliveries.live.remember_driver_user")
+def remember_driver_user(sender: Any, instance: Driver, **kwargs: Any) -> None:
+    """The user the profile belonged to before this save (a profile can be given to another user)."""
+    before = Driver.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first() if instance.pk else None
+    instance._user_before = before  # type: ignore[attr-defined]
+
+
 @receiver(post_save, sender=Driver, dispatch_uid="deliveries.live.recheck_driver_sockets")
 @receiver(post_delete, sender=Driver, dispatch_uid="deliveries.live.recheck_deleted_driver_sockets")
 def recheck_driver_sockets(sender: Any, instance: Driver, created: bool = False, **kwargs: Any) -> None:
-    """A driver made inactive (or removed) loses their driver page's socket within moments."""
-    if not created:
-        live.revoke(user_id=instance.user_id)
+    """A driver made inactive, removed or given to another user: whoever is no longer that driver loses
+    the driver page's socket within moments (the old user's and the new one's are both re-checked)."""
+    if created:
+        return
+    for user_id in {instance.user_id, getattr(instance, "_user_before", None)} - {None}:
+        live.revoke(user_id=user_id)
 
 
 @receiver(delivery_changed, dispatch_uid="deliveries.live.push_delivery")
