@@ -11,6 +11,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from chefshop import shutdown  # noqa: E402
+from chefshop.outage import SocketOutageGuard  # noqa: E402
 from chefshop.routing import websocket_urlpatterns  # noqa: E402
 
 shutdown.install(settings.WEB_EXIT_GRACE_SECONDS)
@@ -18,6 +19,8 @@ shutdown.install(settings.WEB_EXIT_GRACE_SECONDS)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            SocketOutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

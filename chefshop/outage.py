@@ -65,3 +65,35 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
         logger.warning("database unavailable: %s %s from %s", request.method, request.path, client_ip(request))
         return unavailable(request)
     return defaults.server_error(request, *args, **kwargs)
+
+
+Message = dict[str, Any]
+ASGIApp = Callable[[dict[str, Any], Callable[[], Any], Callable[[Message], Any]], Any]
+
+
+class SocketOutageGuard:
+    """Wraps the websocket stack. Channels' auth middleware reads the session and the user before any
+    consumer runs; an outage there would fail the handshake (daphne answers 500). The guard closes such a
+    socket with 1013 ("try again later") instead, as the consumer does for an outage of its own, and the
+    page reconnects."""
+
+    def __init__(self, inner: ASGIApp) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Any], send: Callable[[Message], Any]) -> Any:
+        state = {"accepted": False, "closed": False}
+
+        async def watched_send(message: Message) -> None:
+            state["accepted"] |= message["type"] == "websocket.accept"
+            state["closed"] |= message["type"] == "websocket.close"
+            await send(message)
+
+        try:
+            return await self.inner(scope, receive, watched_send)
+        except Exception as exc:
+            if scope.get("type") != "websocket" or not is_outage(exc) or state["closed"]:
+                raise
+            logger.warning("live: database unavailable during the handshake of %s", scope.get("path", "?"))
+            if not state["accepted"]:
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 1013})

@@ -257,3 +257,25 @@ def test_a_database_outage_closes_the_socket_with_try_again_later(db):
             await ws.wait()
 
         scenario()
+
+
+def test_a_database_outage_while_the_handshake_reads_the_session_closes_with_try_again_later(db):
+    """Channels' auth middleware reads the session and the user before any consumer runs: an outage there
+    is a 1013 too, not an error (which daphne answers with a 500 handshake)."""
+    from django.db import OperationalError
+
+    async def outage(scope):
+        raise OperationalError("connection refused")
+
+    cookie = _session_cookie()
+    with mock.patch("channels.auth.get_user", outage):
+
+        @async_to_sync
+        async def scenario():
+            ws, connected = await _open("/ws/slots/", ORIGIN, cookie)
+            assert connected
+            closed = await ws.receive_output(timeout=5)
+            assert closed == {"type": "websocket.close", "code": 1013}
+            await ws.wait()
+
+        scenario()
