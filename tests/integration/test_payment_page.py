@@ -26,6 +26,13 @@ def shop_taking_cards(processes, localstripe_url) -> str:
     return processes("daphne", **env).url
 
 
+def shop_selling_risotto(processes, localstripe_url):
+    """The shop taking cards, with a 12.50 risotto on the menu and a slot of three places."""
+    base = shop_taking_cards(processes, localstripe_url)
+    MenuItemFactory(name="Risotto", price="12.50")
+    return base, DeliverySlotFactory(capacity=3)
+
+
 def place_order(page, base: str, slot) -> None:
     add_to_cart(page, base, "Risotto")
     page.goto(base + "/checkout/")
@@ -44,9 +51,7 @@ def pay_with(page, number: str, button: str) -> None:
 
 def test_a_customer_pays_on_the_order_page_and_sees_it_received_then_confirmed(processes, new_page, localstripe_url):
     # given: the shop takes cards; another customer watches the slot picker
-    base = shop_taking_cards(processes, localstripe_url)
-    MenuItemFactory(name="Risotto", price="12.50")
-    slot = DeliverySlotFactory(capacity=3)
+    base, slot = shop_selling_risotto(processes, localstripe_url)
     other = new_page()
     other.goto(base + "/checkout/")
     expect(other.locator(f"#slot-{slot.pk}")).to_contain_text("3 places left")
@@ -75,9 +80,7 @@ def test_a_card_that_asks_for_3d_secure_is_confirmed_in_the_page_and_a_failed_ch
     processes, new_page, localstripe_url
 ):
     # given: the shop takes cards, and a customer's order waits for payment
-    base = shop_taking_cards(processes, localstripe_url)
-    MenuItemFactory(name="Risotto", price="12.50")
-    slot = DeliverySlotFactory(capacity=3)
+    base, slot = shop_selling_risotto(processes, localstripe_url)
     customer = new_page()
     place_order(customer, base, slot)
     expect(customer.locator(".order-status")).to_contain_text("Awaiting payment")
@@ -165,9 +168,7 @@ def test_the_payment_panel_never_replaces_a_form_in_use_and_catches_up_once_it_i
     processes, new_page, localstripe_url
 ):
     # given: a customer's order waits for payment; its panel shows the card form for the order as it is
-    base = shop_taking_cards(processes, localstripe_url)
-    MenuItemFactory(name="Risotto", price="12.50")
-    slot = DeliverySlotFactory(capacity=3)
+    base, slot = shop_selling_risotto(processes, localstripe_url)
     customer = new_page()
     customer.add_init_script(PANEL_LOG)
     place_order(customer, base, slot)
